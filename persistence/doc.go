@@ -1,0 +1,18 @@
+// Package persistence defines Meridian's storage contracts: one small
+// interface per store (shard, execution, history, task, namespace, cluster
+// metadata, queue, visibility), the request types they take and the errors
+// they return. Backends live in sub-packages (embedded, cassandra) and all
+// pass the conformance suite in persistencetest.
+//
+// Invariants every backend keeps:
+//   - A shard's writes are atomic and conditional on the shard's range_id;
+//     a write whose range_id is stale fails with *ShardOwnershipLostError and
+//     changes nothing.
+//   - A workflow update is also conditional on the run's db_record_version;
+//     a stale one fails with ErrConditionFailed.
+//   - History events are appended before the state write that makes them
+//     visible (next_event_id); events at or above next_event_id are ignored
+//     by readers, so an orphaned append is harmless.
+//   - Records are stored as the persistencepb messages; backends own keys and
+//     encoding, not meaning.
+package persistence
