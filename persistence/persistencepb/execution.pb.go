@@ -262,8 +262,10 @@ type ShardInfo struct {
 	TimerAckLevelTaskId int64                  `protobuf:"varint,8,opt,name=timer_ack_level_task_id,json=timerAckLevelTaskId,proto3" json:"timer_ack_level_task_id,omitempty"`
 	// Replication tasks at or below this ID have been read by every standby.
 	ReplicationAckLevel int64 `protobuf:"varint,9,opt,name=replication_ack_level,json=replicationAckLevel,proto3" json:"replication_ack_level,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Task IDs at or below this are done for the visibility queue.
+	VisibilityAckLevel int64 `protobuf:"varint,10,opt,name=visibility_ack_level,json=visibilityAckLevel,proto3" json:"visibility_ack_level,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ShardInfo) Reset() {
@@ -355,6 +357,13 @@ func (x *ShardInfo) GetTimerAckLevelTaskId() int64 {
 func (x *ShardInfo) GetReplicationAckLevel() int64 {
 	if x != nil {
 		return x.ReplicationAckLevel
+	}
+	return 0
+}
+
+func (x *ShardInfo) GetVisibilityAckLevel() int64 {
+	if x != nil {
+		return x.VisibilityAckLevel
 	}
 	return 0
 }
@@ -1969,7 +1978,7 @@ var File_meridian_persistence_v1_execution_proto protoreflect.FileDescriptor
 
 const file_meridian_persistence_v1_execution_proto_rawDesc = "" +
 	"\n" +
-	"'meridian/persistence/v1/execution.proto\x12\x17meridian.persistence.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$temporal/api/common/v1/message.proto\x1a&temporal/api/enums/v1/event_type.proto\x1a$temporal/api/enums/v1/workflow.proto\x1a%temporal/api/failure/v1/message.proto\x1a%temporal/api/history/v1/message.proto\x1a&temporal/api/workflow/v1/message.proto\"\xba\x03\n" +
+	"'meridian/persistence/v1/execution.proto\x12\x17meridian.persistence.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$temporal/api/common/v1/message.proto\x1a&temporal/api/enums/v1/event_type.proto\x1a$temporal/api/enums/v1/workflow.proto\x1a%temporal/api/failure/v1/message.proto\x1a%temporal/api/history/v1/message.proto\x1a&temporal/api/workflow/v1/message.proto\"\xec\x03\n" +
 	"\tShardInfo\x12\x19\n" +
 	"\bshard_id\x18\x01 \x01(\x05R\ashardId\x12\x19\n" +
 	"\brange_id\x18\x02 \x01(\x03R\arangeId\x12\x14\n" +
@@ -1980,7 +1989,9 @@ const file_meridian_persistence_v1_execution_proto_rawDesc = "" +
 	"\x12transfer_ack_level\x18\x06 \x01(\x03R\x10transferAckLevel\x12K\n" +
 	"\x14timer_ack_level_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x11timerAckLevelTime\x124\n" +
 	"\x17timer_ack_level_task_id\x18\b \x01(\x03R\x13timerAckLevelTaskId\x122\n" +
-	"\x15replication_ack_level\x18\t \x01(\x03R\x13replicationAckLevel\"I\n" +
+	"\x15replication_ack_level\x18\t \x01(\x03R\x13replicationAckLevel\x120\n" +
+	"\x14visibility_ack_level\x18\n" +
+	" \x01(\x03R\x12visibilityAckLevel\"I\n" +
 	"\x12VersionHistoryItem\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\x03R\aeventId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\"v\n" +

@@ -1,0 +1,91 @@
+# Meridian's make targets are its developer interface:
+#   make run     run a dev server on 127.0.0.1:7233
+#   make test    go vet + every test
+#   make build   bin/meridian
+#   make lint    golangci-lint (pinned, installed into ./bin)
+#   make proto   regenerate the committed gRPC/protobuf code (pinned tools)
+#   make bench   Go benchmarks
+#   make fmt     gofmt every Go file
+
+GO       ?= go
+BIN      := $(CURDIR)/bin
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/meridian-dev/meridian/tools/cli.version=$(VERSION)
+
+# Tests run against real services and take a while: a generous timeout.
+TEST_TIMEOUT ?= 40m
+# Extra flags for `make run`, e.g. make run RUN_ARGS="--data-dir ./.data/dev".
+RUN_ARGS     ?=
+
+# Pinned tool versions. `go install` fetches them from the Go module proxy
+# into ./bin; bump a version here to upgrade it everywhere.
+GOLANGCI_LINT_VERSION      := v2.15.0
+BUF_VERSION                := v1.50.0
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
+
+# Each tool is installed once per pinned version; the stamp file records it.
+GOLANGCI_LINT      := $(BIN)/golangci-lint
+GOLANGCI_LINT_STAMP := $(BIN)/.golangci-lint-$(GOLANGCI_LINT_VERSION)
+BUF_STAMP          := $(BIN)/.buf-$(BUF_VERSION)
+PROTOC_GEN_GO_STAMP := $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
+PROTOC_GEN_GO_GRPC_STAMP := $(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
+
+.DEFAULT_GOAL := help
+.PHONY: help check-go run build test lint proto bench fmt
+
+help:
+	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
+
+# Every target that runs Go depends on this, so a machine without Go gets a
+# clear message instead of "make: go: No such file or directory".
+check-go:
+	@command -v $(GO) >/dev/null 2>&1 || { \
+		echo "error: '$(GO)' was not found in PATH." >&2; \
+		echo "Meridian needs Go $$(sed -n 's/^go //p' go.mod) or newer: install it from https://go.dev/dl/ and retry." >&2; \
+		exit 1; }
+
+# The dev server keeps its data in $XDG_DATA_HOME/meridian/dev
+# (~/.local/share/meridian/dev), the same place `meridian server start-dev`
+# uses by default, so `make run` and the installed binary share state.
+run: check-go
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/meridian server start-dev --ip 127.0.0.1 --port 7233 $(RUN_ARGS)
+
+build: check-go
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/meridian ./cmd/meridian
+
+test: check-go
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+bench: check-go
+	$(GO) test -run='^$$' -bench=. -benchmem -timeout $(TEST_TIMEOUT) ./...
+
+fmt: check-go
+	gofmt -w $$(find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path './proto/.deps/*')
+
+lint: check-go $(GOLANGCI_LINT_STAMP)
+	$(GOLANGCI_LINT) run ./...
+
+# proto/.deps holds the Temporal API protos our protos import; it is
+# exported from the go.temporal.io/api version go.mod pins, not committed.
+proto: check-go $(BUF_STAMP) $(PROTOC_GEN_GO_STAMP) $(PROTOC_GEN_GO_GRPC_STAMP)
+	rm -rf proto/.deps
+	$(GO) run ./tools/protoexport proto/.deps
+	PATH="$(BIN):$$PATH" $(BIN)/buf generate --path proto/meridian
+
+$(GOLANGCI_LINT_STAMP): | check-go
+	GOBIN=$(BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@touch $@
+
+$(BUF_STAMP): | check-go
+	GOBIN=$(BIN) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	@touch $@
+
+$(PROTOC_GEN_GO_STAMP): | check-go
+	GOBIN=$(BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	@touch $@
+
+$(PROTOC_GEN_GO_GRPC_STAMP): | check-go
+	GOBIN=$(BIN) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+	@touch $@

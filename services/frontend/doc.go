@@ -1,0 +1,39 @@
+// Package frontend is Meridian's public API: Temporal's WorkflowService
+// (and the search-attribute part of OperatorService) over gRPC, so that
+// the official Temporal SDKs and CLI run against Meridian unchanged.
+//
+// The frontend owns validation, limits, namespace management and routing.
+// It keeps no workflow state: workflow calls go to history (which owns the
+// shard of the workflow), long polls and query answers to matching, list
+// calls to the visibility store, namespace calls to the namespace store.
+//
+// Invariants:
+//
+//   - Every request is validated before anything is looked up or routed
+//     (validate*.go, pure functions over the request and Config). A bad
+//     request gets serviceerror.InvalidArgument naming the field, never a
+//     panic; payload blobs over Config.BlobSizeLimitError are rejected with
+//     "Blob data size exceeds limit.".
+//   - Every error that leaves the package is a serviceerror (errors.go):
+//     serviceerrors from history and matching pass through unchanged,
+//     context errors become DeadlineExceeded/Canceled, store failures
+//     Unavailable, anything else Internal. A handler panic is recovered by
+//     the gRPC interceptor and answered Internal.
+//   - Namespaces are resolved through the namespace.Registry. Writes
+//     (start, signal, cancel, terminate, task completions) to a global
+//     namespace are accepted only in its active cluster: elsewhere they get
+//     NamespaceNotActive. Reads and polls are served in any cluster.
+//   - Namespace updates are read-modify-write conditional on config_version
+//     and retried on conflict; the registry entry is invalidated after
+//     every write.
+//   - Custom search attributes live in the namespace record, in
+//     NamespaceConfig.custom_search_attribute_aliases keyed by a field name
+//     whose prefix encodes the type (searchattributes.go).
+//   - Task tokens are marshaled TaskToken / QueryTaskToken messages; the
+//     namespace of a token-carrying request must be the token's.
+//
+// Not implemented (Unimplemented): schedules, updates, batch operations,
+// worker versioning and deployments, Nexus, reset, archival,
+// GetWorkflowExecutionHistoryReverse, and the OperatorService calls other
+// than Add/Remove/ListSearchAttributes.
+package frontend

@@ -1,0 +1,344 @@
+package history
+
+import (
+	"context"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/meridian-dev/meridian/api/historyservice"
+	tokenpb "github.com/meridian-dev/meridian/common/commonpb"
+	"github.com/meridian-dev/meridian/persistence"
+	"github.com/meridian-dev/meridian/persistence/persistencepb"
+	"github.com/meridian-dev/meridian/services/history/workflow"
+)
+
+var (
+	errWorkflowTaskNotFound = serviceerror.NewNotFound("workflow task not found")
+	errActivityTaskNotFound = serviceerror.NewNotFound("activity task not found")
+)
+
+func timestampAdd(t *timestamppb.Timestamp, d time.Duration) *timestamppb.Timestamp {
+	if t == nil {
+		return nil
+	}
+	return timestamppb.New(t.AsTime().Add(d))
+}
+
+func encodeToken(t *tokenpb.TaskToken) []byte {
+	b, err := proto.Marshal(t)
+	if err != nil {
+		panic("history: task token does not marshal: " + err.Error())
+	}
+	return b
+}
+
+func (s *Service) RecordWorkflowTaskStarted(ctx context.Context, req *historyservice.RecordWorkflowTaskStartedRequest) (*historyservice.RecordWorkflowTaskStartedResponse, error) {
+	sh, k, err := s.resolve(ctx, req.NamespaceId, req.Execution)
+	if err != nil {
+		return nil, err
+	}
+	var resp *workflowservice.PollWorkflowTaskQueueResponse
+	var branch []byte
+	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
+		if !ms.IsRunning() {
+			return errAlreadyCompleted()
+		}
+		wt := ms.WorkflowTask()
+		if wt == nil || wt.ScheduledEventId != req.ScheduledEventId {
+			return errWorkflowTaskNotFound
+		}
+		if wt.StartedEventId > 0 {
+			if wt.RequestId != req.RequestId {
+				return serviceerror.NewNotFound("workflow task already started")
+			}
+		} else {
+			ms.StartWorkflowTask(req.RequestId, req.PollRequest.GetIdentity(), ms.Info().HistorySizeBytes)
+		}
+		resp = workflowTaskResponse(ms.S)
+		branch = branchToken(ms.S)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// History up to the started event is immutable now: read it unlocked.
+	events, token, err := s.readHistoryPage(ctx, sh, branch, k.runID, 1, resp.StartedEventId+1, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp.History = &historypb.History{Events: events}
+	resp.NextPageToken = token
+	return &historyservice.RecordWorkflowTaskStartedResponse{Response: resp}, nil
+}
+
+func workflowTaskResponse(st *persistencepb.WorkflowMutableState) *workflowservice.PollWorkflowTaskQueueResponse {
+	ei := st.ExecutionInfo
+	wt := ei.WorkflowTask
+	return &workflowservice.PollWorkflowTaskQueueResponse{
+		TaskToken: encodeToken(&tokenpb.TaskToken{
+			NamespaceId: ei.NamespaceId, WorkflowId: ei.WorkflowId, RunId: ei.RunId,
+			ScheduledEventId: wt.ScheduledEventId, StartedEventId: wt.StartedEventId, Attempt: wt.Attempt,
+		}),
+		WorkflowExecution:          &commonpb.WorkflowExecution{WorkflowId: ei.WorkflowId, RunId: ei.RunId},
+		WorkflowType:               &commonpb.WorkflowType{Name: ei.WorkflowTypeName},
+		PreviousStartedEventId:     ei.LastCompletedWorkflowTaskStartedEventId,
+		StartedEventId:             wt.StartedEventId,
+		Attempt:                    wt.Attempt,
+		WorkflowExecutionTaskQueue: &taskqueuepb.TaskQueue{Name: ei.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+		ScheduledTime:              wt.ScheduledTime,
+		StartedTime:                wt.StartedTime,
+		History:                    &historypb.History{},
+	}
+}
+
+// workflowTaskFor checks that a token names the run's in-flight workflow task.
+func workflowTaskFor(ms *workflow.MutableState, t *tokenpb.TaskToken) error {
+	if !ms.IsRunning() {
+		return errAlreadyCompleted()
+	}
+	wt := ms.WorkflowTask()
+	if wt == nil || wt.ScheduledEventId != t.ScheduledEventId || wt.StartedEventId == 0 ||
+		wt.StartedEventId != t.StartedEventId || wt.Attempt != t.Attempt {
+		return errWorkflowTaskNotFound
+	}
+	return nil
+}
+
+func (s *Service) tokenRun(ctx context.Context, nsID string, t *tokenpb.TaskToken) (*shard, runKey, error) {
+	if t == nil || t.WorkflowId == "" {
+		return nil, runKey{}, serviceerror.NewInvalidArgument("Error deserializing task token.")
+	}
+	if t.NamespaceId != nsID {
+		return nil, runKey{}, serviceerror.NewInvalidArgument("Task token does not belong to the request's namespace.")
+	}
+	return s.resolve(ctx, nsID, &commonpb.WorkflowExecution{WorkflowId: t.WorkflowId, RunId: t.RunId})
+}
+
+func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *historyservice.RespondWorkflowTaskCompletedRequest) (*historyservice.RespondWorkflowTaskCompletedResponse, error) {
+	sh, k, err := s.tokenRun(ctx, req.NamespaceId, req.Token)
+	if err != nil {
+		return nil, err
+	}
+	var res workflow.CompletionResult
+	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
+		if err := workflowTaskFor(ms, req.Token); err != nil {
+			return err
+		}
+		res = ms.CompleteWorkflowTask(req.Request, workflow.Limits{
+			BlobSizeLimit: s.cfg.BlobSizeLimit, MaxPendingActivities: s.cfg.MaxPendingActivities,
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if res.Failed {
+		return nil, serviceerror.NewInvalidArgument(res.FailedMsg)
+	}
+	return &historyservice.RespondWorkflowTaskCompletedResponse{Response: &workflowservice.RespondWorkflowTaskCompletedResponse{}}, nil
+}
+
+func (s *Service) RespondWorkflowTaskFailed(ctx context.Context, req *historyservice.RespondWorkflowTaskFailedRequest) (*historyservice.RespondWorkflowTaskFailedResponse, error) {
+	sh, k, err := s.tokenRun(ctx, req.NamespaceId, req.Token)
+	if err != nil {
+		return nil, err
+	}
+	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
+		if err := workflowTaskFor(ms, req.Token); err != nil {
+			return err
+		}
+		cause := req.Request.Cause
+		if cause == enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED || cause == enumspb.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND {
+			cause = enumspb.WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE
+		}
+		ms.FailWorkflowTask(cause, req.Request.Failure, req.Request.Identity)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &historyservice.RespondWorkflowTaskFailedResponse{}, nil
+}
+
+// activityFor finds the running attempt a token (or *ById call) names.
+func activityFor(ms *workflow.MutableState, t *tokenpb.TaskToken) (*persistencepb.ActivityInfo, error) {
+	if !ms.IsRunning() {
+		return nil, errAlreadyCompleted()
+	}
+	var ai *persistencepb.ActivityInfo
+	if t.ScheduledEventId == 0 {
+		if t.ActivityId == "" {
+			return nil, serviceerror.NewInvalidArgument("ActivityId is not set on request.")
+		}
+		ai = ms.ActivityByID(t.ActivityId)
+	} else {
+		ai = ms.S.ActivityInfos[t.ScheduledEventId]
+		if ai != nil && ai.Attempt != t.Attempt {
+			ai = nil
+		}
+	}
+	if ai == nil || !ai.Started {
+		return nil, errActivityTaskNotFound
+	}
+	return ai, nil
+}
+
+func (s *Service) RecordActivityTaskStarted(ctx context.Context, req *historyservice.RecordActivityTaskStartedRequest) (*historyservice.RecordActivityTaskStartedResponse, error) {
+	sh, k, err := s.resolve(ctx, req.NamespaceId, req.Execution)
+	if err != nil {
+		return nil, err
+	}
+	ns, err := s.deps.Namespaces.GetByID(ctx, req.NamespaceId)
+	if err != nil {
+		return nil, err
+	}
+	var resp *workflowservice.PollActivityTaskQueueResponse
+	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
+		if !ms.IsRunning() {
+			return errAlreadyCompleted()
+		}
+		ai := ms.S.ActivityInfos[req.ScheduledEventId]
+		if ai == nil || ai.ScheduledTime.AsTime().After(ms.Now()) {
+			return errActivityTaskNotFound
+		}
+		if ai.Started {
+			if ai.RequestId != req.RequestId {
+				return serviceerror.NewNotFound("activity task already started")
+			}
+		} else {
+			ms.StartActivity(ai, req.RequestId, req.PollRequest.GetIdentity())
+		}
+		scheduled, err := sh.scheduledEvent(ctx, k, ms.S, ai.ScheduledEventId)
+		if err != nil {
+			return err
+		}
+		a := scheduled.GetActivityTaskScheduledEventAttributes()
+		ei := ms.Info()
+		resp = &workflowservice.PollActivityTaskQueueResponse{
+			TaskToken: encodeToken(&tokenpb.TaskToken{
+				NamespaceId: ei.NamespaceId, WorkflowId: ei.WorkflowId, RunId: ei.RunId,
+				ScheduledEventId: ai.ScheduledEventId, Attempt: ai.Attempt, ActivityId: ai.ActivityId,
+				ActivityType: ai.ActivityType, Stamp: ai.Stamp,
+			}),
+			WorkflowNamespace:           ns.Name(),
+			WorkflowType:                &commonpb.WorkflowType{Name: ei.WorkflowTypeName},
+			WorkflowExecution:           &commonpb.WorkflowExecution{WorkflowId: ei.WorkflowId, RunId: ei.RunId},
+			ActivityType:                a.GetActivityType(),
+			ActivityId:                  ai.ActivityId,
+			Header:                      a.GetHeader(),
+			Input:                       a.GetInput(),
+			HeartbeatDetails:            ai.LastHeartbeatDetails,
+			ScheduledTime:               ai.FirstScheduledTime,
+			CurrentAttemptScheduledTime: ai.ScheduledTime,
+			StartedTime:                 ai.StartedTime,
+			Attempt:                     ai.Attempt,
+			ScheduleToCloseTimeout:      ai.ScheduleToCloseTimeout,
+			StartToCloseTimeout:         ai.StartToCloseTimeout,
+			HeartbeatTimeout:            ai.HeartbeatTimeout,
+			RetryPolicy:                 ai.RetryPolicy,
+			Priority:                    a.GetPriority(),
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &historyservice.RecordActivityTaskStartedResponse{Response: resp}, nil
+}
+
+// scheduledEvent returns an activity's ActivityTaskScheduled event from the
+// run's cache, or from history. The caller holds the run's lock.
+func (sh *shard) scheduledEvent(ctx context.Context, k runKey, st *persistencepb.WorkflowMutableState, id int64) (*historypb.HistoryEvent, error) {
+	rc := sh.cache.pin(k)
+	e := rc.scheduled[id]
+	sh.cache.unpin(rc)
+	if e != nil {
+		return e, nil
+	}
+	resp, err := sh.svc.deps.Stores.History.ReadHistoryBranch(ctx, &persistence.ReadHistoryBranchRequest{
+		ShardID: sh.id, BranchToken: branchToken(st), MinEventID: id, MaxEventID: id + 1, PageSize: 1,
+	})
+	if err != nil {
+		return nil, toServiceError(err)
+	}
+	for _, e := range resp.Events {
+		if e.EventId == id && e.EventType == enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED {
+			return e, nil
+		}
+	}
+	return nil, serviceerror.NewInternal("activity scheduled event missing from history")
+}
+
+func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, req *historyservice.RecordActivityTaskHeartbeatRequest) (*historyservice.RecordActivityTaskHeartbeatResponse, error) {
+	sh, k, err := s.tokenRun(ctx, req.NamespaceId, req.Token)
+	if err != nil {
+		return nil, err
+	}
+	cancel := false
+	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
+		ai, err := activityFor(ms, req.Token)
+		if err != nil {
+			return err
+		}
+		ms.HeartbeatActivity(ai, req.Details)
+		cancel = ai.CancelRequested
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &historyservice.RecordActivityTaskHeartbeatResponse{CancelRequested: cancel}, nil
+}
+
+func (s *Service) RespondActivityTaskCompleted(ctx context.Context, req *historyservice.RespondActivityTaskCompletedRequest) (*historyservice.RespondActivityTaskCompletedResponse, error) {
+	err := s.activityUpdate(ctx, req.NamespaceId, req.Token, func(ms *workflow.MutableState, ai *persistencepb.ActivityInfo) {
+		ms.CompleteActivity(ai, req.Result, req.Identity)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &historyservice.RespondActivityTaskCompletedResponse{}, nil
+}
+
+func (s *Service) RespondActivityTaskFailed(ctx context.Context, req *historyservice.RespondActivityTaskFailedRequest) (*historyservice.RespondActivityTaskFailedResponse, error) {
+	err := s.activityUpdate(ctx, req.NamespaceId, req.Token, func(ms *workflow.MutableState, ai *persistencepb.ActivityInfo) {
+		ms.FailActivity(ai, req.Failure, req.LastHeartbeatDetails, req.Identity)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &historyservice.RespondActivityTaskFailedResponse{}, nil
+}
+
+func (s *Service) RespondActivityTaskCanceled(ctx context.Context, req *historyservice.RespondActivityTaskCanceledRequest) (*historyservice.RespondActivityTaskCanceledResponse, error) {
+	err := s.activityUpdate(ctx, req.NamespaceId, req.Token, func(ms *workflow.MutableState, ai *persistencepb.ActivityInfo) {
+		ms.CancelActivity(ai, req.Details, req.Identity)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &historyservice.RespondActivityTaskCanceledResponse{}, nil
+}
+
+func (s *Service) activityUpdate(ctx context.Context, nsID string, t *tokenpb.TaskToken, fn func(*workflow.MutableState, *persistencepb.ActivityInfo)) error {
+	sh, k, err := s.tokenRun(ctx, nsID, t)
+	if err != nil {
+		return err
+	}
+	return sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
+		ai, err := activityFor(ms, t)
+		if err != nil {
+			return err
+		}
+		fn(ms, ai)
+		return nil
+	})
+}

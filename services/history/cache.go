@@ -1,0 +1,119 @@
+package history
+
+import (
+	"container/list"
+	"context"
+	"sync"
+
+	historypb "go.temporal.io/api/history/v1"
+
+	"github.com/meridian-dev/meridian/persistence/persistencepb"
+)
+
+type runKey struct {
+	namespaceID, workflowID, runID string
+}
+
+// runContext is one run's in-memory handle: its lock, its cached state and
+// a channel closed whenever a transaction commits (for long polls).
+type runContext struct {
+	key  runKey
+	lock chan struct{}
+
+	// Guarded by lock.
+	state *persistencepb.WorkflowMutableState
+	// Recently written ActivityTaskScheduled events by event ID, so that
+	// dispatching an activity does not read history. Guarded by lock.
+	scheduled map[int64]*historypb.HistoryEvent
+
+	mu      sync.Mutex
+	changed chan struct{}
+	pins    int
+	elem    *list.Element
+}
+
+// acquire locks the run or fails when ctx ends first.
+func (rc *runContext) acquire(ctx context.Context) error {
+	select {
+	case rc.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (rc *runContext) release() { <-rc.lock }
+
+// watch returns a channel closed at the next commit.
+func (rc *runContext) watch() <-chan struct{} {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.changed
+}
+
+func (rc *runContext) notify() {
+	rc.mu.Lock()
+	close(rc.changed)
+	rc.changed = make(chan struct{})
+	rc.mu.Unlock()
+}
+
+// cache keeps run contexts, evicting the least recently used unpinned ones.
+type cache struct {
+	sh       *shard
+	capacity int
+
+	mu   sync.Mutex
+	runs map[runKey]*runContext
+	lru  *list.List
+}
+
+func newCache(sh *shard, capacity int) *cache {
+	return &cache{sh: sh, capacity: capacity, runs: map[runKey]*runContext{}, lru: list.New()}
+}
+
+// pin returns the run's context, pinned in the cache until unpin.
+func (c *cache) pin(k runKey) *runContext {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rc := c.runs[k]
+	if rc == nil {
+		rc = &runContext{key: k, lock: make(chan struct{}, 1), changed: make(chan struct{})}
+		c.runs[k] = rc
+		rc.elem = c.lru.PushFront(rc)
+	} else {
+		c.lru.MoveToFront(rc.elem)
+	}
+	rc.pins++
+	c.evictLocked()
+	return rc
+}
+
+func (c *cache) unpin(rc *runContext) {
+	c.mu.Lock()
+	rc.pins--
+	c.evictLocked()
+	c.mu.Unlock()
+}
+
+func (c *cache) evictLocked() {
+	for e := c.lru.Back(); e != nil && c.lru.Len() > c.capacity; {
+		prev := e.Prev()
+		rc := e.Value.(*runContext)
+		if rc.pins == 0 {
+			c.lru.Remove(e)
+			delete(c.runs, rc.key)
+		}
+		e = prev
+	}
+}
+
+// drop forgets a run (after its deletion).
+func (c *cache) drop(k runKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rc := c.runs[k]; rc != nil && rc.pins == 0 {
+		c.lru.Remove(rc.elem)
+		delete(c.runs, k)
+	}
+}

@@ -1,0 +1,99 @@
+package history
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/meridian-dev/meridian/services/history/queues"
+)
+
+// Config tunes the history service. Zero values mean the default.
+type Config struct {
+	// NumShards is the number of history shards (fixed when a cluster is
+	// created). Default 4.
+	NumShards int32
+	// HistoryCountLimit terminates a run whose history grows past this many
+	// events. Default 51,200 (Temporal's).
+	HistoryCountLimit int64
+	// HistorySizeLimit terminates a run whose history grows past this many
+	// bytes. Default 50 MiB (Temporal's).
+	HistorySizeLimit int64
+	// BlobSizeLimit bounds one payload a command carries. Default 2 MiB.
+	BlobSizeLimit int
+	// MaxPendingActivities per run. Default 2,000.
+	MaxPendingActivities int
+	// LongPollTimeout caps how long GetWorkflowExecutionHistory and query
+	// waits block. Default 60 s (the SDK's deadline is 65-70 s).
+	LongPollTimeout time.Duration
+	// CacheSize is the number of runs whose state a shard keeps in memory.
+	// Default 4,096.
+	CacheSize int
+	// HistoryPageSize is the number of events per history page. Default 1,000.
+	HistoryPageSize int
+	// Queue configures the shards' task queues.
+	Queue queues.Config
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		NumShards:            4,
+		HistoryCountLimit:    51200,
+		HistorySizeLimit:     50 << 20,
+		BlobSizeLimit:        2 << 20,
+		MaxPendingActivities: 2000,
+		LongPollTimeout:      60 * time.Second,
+		CacheSize:            4096,
+		HistoryPageSize:      1000,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.NumShards == 0 {
+		c.NumShards = d.NumShards
+	}
+	if c.HistoryCountLimit == 0 {
+		c.HistoryCountLimit = d.HistoryCountLimit
+	}
+	if c.HistorySizeLimit == 0 {
+		c.HistorySizeLimit = d.HistorySizeLimit
+	}
+	if c.BlobSizeLimit == 0 {
+		c.BlobSizeLimit = d.BlobSizeLimit
+	}
+	if c.MaxPendingActivities == 0 {
+		c.MaxPendingActivities = d.MaxPendingActivities
+	}
+	if c.LongPollTimeout == 0 {
+		c.LongPollTimeout = d.LongPollTimeout
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = d.CacheSize
+	}
+	if c.HistoryPageSize == 0 {
+		c.HistoryPageSize = d.HistoryPageSize
+	}
+	return c
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	switch {
+	case c.NumShards < 0:
+		return fmt.Errorf("history config: NumShards must be positive, got %d", c.NumShards)
+	case c.HistoryCountLimit < 0:
+		return fmt.Errorf("history config: HistoryCountLimit must not be negative")
+	case c.HistorySizeLimit < 0:
+		return fmt.Errorf("history config: HistorySizeLimit must not be negative")
+	case c.BlobSizeLimit < 0:
+		return fmt.Errorf("history config: BlobSizeLimit must not be negative")
+	case c.LongPollTimeout < 0:
+		return fmt.Errorf("history config: LongPollTimeout must not be negative")
+	case c.CacheSize < 0:
+		return fmt.Errorf("history config: CacheSize must not be negative")
+	case c.HistoryPageSize < 0:
+		return fmt.Errorf("history config: HistoryPageSize must not be negative")
+	}
+	return nil
+}

@@ -1,0 +1,17 @@
+// Package history is the shell around the workflow state machine
+// (package workflow): it owns history shards, loads and caches each run's
+// mutable state, serialises transactions per run, persists them atomically
+// per shard (fenced by the shard's range_id), and executes the tasks they
+// derive through the queues package.
+//
+// Invariants:
+//   - A shard is used only while this host holds its range_id; any write that
+//     finds the range moved drops the shard at once (ownership lost).
+//   - One transaction at a time per run (the run's context lock); a failed
+//     transaction drops the cached state so the next one reloads from the store.
+//   - Events are appended before the state write that makes them visible.
+//   - Tasks reach the queues only after their transaction committed; the
+//     queues' ack level never passes a task that is reserved or unfinished.
+//   - Task executors are idempotent: each checks the run's state (event ID,
+//     attempt, stamp) and drops a task that no longer applies.
+package history

@@ -1,0 +1,228 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"go.temporal.io/api/serviceerror"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/meridian-dev/meridian/persistence"
+	"github.com/meridian-dev/meridian/persistence/persistencepb"
+	"github.com/meridian-dev/meridian/services/history/queues"
+)
+
+// rangeBits is the width of a range_id's task-ID block: task IDs allocated
+// under range r lie in [r<<rangeBits, (r+1)<<rangeBits).
+const rangeBits = 20
+
+// shard is one owned history shard: its range lease, task-ID allocator,
+// run cache and task queues.
+type shard struct {
+	id  int32
+	svc *Service
+
+	mu         sync.Mutex
+	info       *persistencepb.ShardInfo
+	nextTaskID int64
+	maxTaskID  int64
+	closed     bool
+	// In-flight range-fenced writes; range renewal waits for them.
+	writers sync.WaitGroup
+
+	cache  *cache
+	queues map[persistencepb.TaskCategory]*queues.Queue
+}
+
+var errShardClosed = errors.New("history: shard closed")
+
+// acquireShard takes ownership of shard id by bumping its range_id.
+func (s *Service) acquireShard(ctx context.Context, id int32) (*shard, error) {
+	st := s.deps.Stores.Shard
+	info, err := st.GetOrCreateShard(ctx, &persistencepb.ShardInfo{ShardId: id, RangeId: 0, Owner: s.deps.HostID})
+	if err != nil {
+		return nil, fmt.Errorf("history: load shard %d: %w", id, err)
+	}
+	prev := info.RangeId
+	next := cloneShardInfo(info)
+	next.RangeId = prev + 1
+	next.Owner = s.deps.HostID
+	next.AcquiredTime = timestamppb.New(s.deps.Clock.Now())
+	next.UpdateTime = next.AcquiredTime
+	if err := st.UpdateShard(ctx, next, prev); err != nil {
+		return nil, fmt.Errorf("history: acquire shard %d: %w", id, err)
+	}
+	sh := &shard{
+		id:         id,
+		svc:        s,
+		info:       next,
+		nextTaskID: next.RangeId << rangeBits,
+		maxTaskID:  (next.RangeId + 1) << rangeBits,
+		queues:     map[persistencepb.TaskCategory]*queues.Queue{},
+	}
+	sh.cache = newCache(sh, s.cfg.CacheSize)
+	for _, cat := range []persistencepb.TaskCategory{
+		persistencepb.TaskCategory_TASK_CATEGORY_TRANSFER,
+		persistencepb.TaskCategory_TASK_CATEGORY_TIMER,
+		persistencepb.TaskCategory_TASK_CATEGORY_VISIBILITY,
+	} {
+		cat := cat
+		q, err := queues.New(s.cfg.Queue, queues.Deps{
+			ShardID:  id,
+			Category: cat,
+			Store:    s.deps.Stores.Execution,
+			Executor: &executor{sh: sh},
+			PersistAck: func(ctx context.Context, ack persistence.TaskKey) error {
+				return sh.persistAck(ctx, cat, ack)
+			},
+			Clock:   s.deps.Clock,
+			Rand:    s.newRand(),
+			Logger:  s.logger.With(zap.Int32("shard", id), zap.Stringer("category", cat)),
+			Metrics: s.metrics.Tagged(map[string]string{"category": cat.String()}),
+		})
+		if err != nil {
+			return nil, err
+		}
+		sh.queues[cat] = q
+	}
+	for cat, q := range sh.queues {
+		if err := q.Start(ackLevel(next, cat)); err != nil {
+			sh.stop()
+			return nil, fmt.Errorf("history: start shard %d %v queue: %w", id, cat, err)
+		}
+	}
+	s.metrics.Counter(metricShardAcquired).Inc(1)
+	s.logger.Info("shard acquired", zap.Int32("shard", id), zap.Int64("range_id", next.RangeId))
+	return sh, nil
+}
+
+func ackLevel(info *persistencepb.ShardInfo, cat persistencepb.TaskCategory) persistence.TaskKey {
+	switch cat {
+	case persistencepb.TaskCategory_TASK_CATEGORY_TIMER:
+		k := persistence.TaskKey{TaskID: info.TimerAckLevelTaskId}
+		if info.TimerAckLevelTime != nil {
+			k.FireTime = info.TimerAckLevelTime.AsTime()
+		}
+		return k
+	case persistencepb.TaskCategory_TASK_CATEGORY_VISIBILITY:
+		return persistence.TaskKey{TaskID: info.VisibilityAckLevel}
+	default:
+		return persistence.TaskKey{TaskID: info.TransferAckLevel}
+	}
+}
+
+func cloneShardInfo(i *persistencepb.ShardInfo) *persistencepb.ShardInfo {
+	return proto.Clone(i).(*persistencepb.ShardInfo)
+}
+
+// persistAck records a queue's ack level in the shard record (range-fenced).
+func (sh *shard) persistAck(ctx context.Context, cat persistencepb.TaskCategory, ack persistence.TaskKey) error {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed {
+		return errShardClosed
+	}
+	next := cloneShardInfo(sh.info)
+	switch cat {
+	case persistencepb.TaskCategory_TASK_CATEGORY_TIMER:
+		next.TimerAckLevelTime = timestamppb.New(ack.FireTime)
+		next.TimerAckLevelTaskId = ack.TaskID
+	case persistencepb.TaskCategory_TASK_CATEGORY_VISIBILITY:
+		next.VisibilityAckLevel = ack.TaskID
+	default:
+		next.TransferAckLevel = ack.TaskID
+	}
+	next.UpdateTime = timestamppb.New(sh.svc.deps.Clock.Now())
+	if err := sh.svc.deps.Stores.Shard.UpdateShard(ctx, next, sh.info.RangeId); err != nil {
+		sh.handleWriteErrorLocked(err)
+		return err
+	}
+	sh.info = next
+	return nil
+}
+
+// allocateTaskIDs returns n consecutive task IDs and the range they were
+// allocated under, renewing the range when its block is used up.
+func (sh *shard) allocateTaskIDs(ctx context.Context, n int) (int64, int64, error) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed {
+		return 0, 0, errShardClosed
+	}
+	if sh.nextTaskID+int64(n) > sh.maxTaskID {
+		sh.writers.Wait()
+		next := cloneShardInfo(sh.info)
+		next.RangeId++
+		next.UpdateTime = timestamppb.New(sh.svc.deps.Clock.Now())
+		if err := sh.svc.deps.Stores.Shard.UpdateShard(ctx, next, sh.info.RangeId); err != nil {
+			sh.handleWriteErrorLocked(err)
+			return 0, 0, err
+		}
+		sh.info = next
+		sh.nextTaskID = next.RangeId << rangeBits
+		sh.maxTaskID = (next.RangeId + 1) << rangeBits
+	}
+	first := sh.nextTaskID
+	sh.nextTaskID += int64(n)
+	return first, sh.info.RangeId, nil
+}
+
+// handleWriteErrorLocked drops the shard when a write says another host owns it.
+func (sh *shard) handleWriteErrorLocked(err error) {
+	if persistence.IsShardOwnershipLost(err) && !sh.closed {
+		sh.closed = true
+		sh.svc.metrics.Counter(metricShardOwnershipLost).Inc(1)
+		sh.svc.logger.Warn("shard ownership lost", zap.Int32("shard", sh.id), zap.Error(err))
+		go sh.svc.dropShard(sh)
+	}
+}
+
+func (sh *shard) handleWriteError(err error) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.handleWriteErrorLocked(err)
+}
+
+func (sh *shard) isClosed() bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.closed
+}
+
+// stop stops the shard's queues; the shard is unusable afterwards.
+func (sh *shard) stop() {
+	// Queues stop first so that their last ack levels are persisted while
+	// the shard is still ours.
+	for _, q := range sh.queues {
+		q.Stop()
+	}
+	sh.mu.Lock()
+	sh.closed = true
+	sh.mu.Unlock()
+}
+
+// toServiceError maps a persistence error to what a caller can act on.
+func toServiceError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se serviceerror.ServiceError
+	if errors.As(err, &se) {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return serviceerror.NewDeadlineExceeded(err.Error())
+	case errors.Is(err, context.Canceled):
+		return serviceerror.NewCanceled(err.Error())
+	case errors.Is(err, persistence.ErrNotFound):
+		return serviceerror.NewNotFound("workflow execution not found")
+	case persistence.IsShardOwnershipLost(err), errors.Is(err, errShardClosed):
+		return serviceerror.NewUnavailable("shard moved, retry: " + err.Error())
+	}
+	return serviceerror.NewUnavailable(err.Error())
+}

@@ -1,0 +1,299 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/meridian-dev/meridian/persistence"
+	"github.com/meridian-dev/meridian/persistence/persistencepb"
+	"github.com/meridian-dev/meridian/services/history/queues"
+	"github.com/meridian-dev/meridian/services/history/workflow"
+)
+
+var errRunNotFound = serviceerror.NewNotFound("workflow execution not found")
+
+// errAlreadyCompleted is what Temporal answers for writes to a closed run.
+func errAlreadyCompleted() error {
+	return serviceerror.NewNotFound("workflow execution already completed")
+}
+
+// createArgs says how a new run relates to its workflow ID's current run.
+type createArgs struct {
+	mode            persistence.CreateMode
+	prevRunID       string
+	prevLastVersion int64
+}
+
+// loadLocked makes sure rc.state is loaded; the caller holds rc's lock.
+func (sh *shard) loadLocked(ctx context.Context, rc *runContext) error {
+	if rc.state != nil {
+		return nil
+	}
+	sh.svc.metrics.Counter(metricCacheMiss).Inc(1)
+	s, err := sh.svc.deps.Stores.Execution.GetWorkflowExecution(ctx, sh.id, rc.key.namespaceID, rc.key.workflowID, rc.key.runID)
+	if errors.Is(err, persistence.ErrNotFound) {
+		return errRunNotFound
+	}
+	if err != nil {
+		return toServiceError(err)
+	}
+	rc.state = s
+	return nil
+}
+
+// readRun calls fn with the run's state under its lock. fn must not modify it.
+func (sh *shard) readRun(ctx context.Context, k runKey, fn func(s *persistencepb.WorkflowMutableState) error) error {
+	rc := sh.cache.pin(k)
+	defer sh.cache.unpin(rc)
+	if err := rc.acquire(ctx); err != nil {
+		return toServiceError(err)
+	}
+	defer rc.release()
+	if err := sh.loadLocked(ctx, rc); err != nil {
+		return err
+	}
+	return fn(rc.state)
+}
+
+// updateRun runs one transaction on a run: fn changes the state through ms;
+// whatever it produced is persisted atomically. If fn fails after changing
+// state, the cached state is dropped.
+func (sh *shard) updateRun(ctx context.Context, k runKey, fn func(ms *workflow.MutableState) error) error {
+	rc := sh.cache.pin(k)
+	defer sh.cache.unpin(rc)
+	if err := rc.acquire(ctx); err != nil {
+		return toServiceError(err)
+	}
+	defer rc.release()
+	if err := sh.loadLocked(ctx, rc); err != nil {
+		return err
+	}
+	ns, err := sh.svc.deps.Namespaces.GetByID(ctx, k.namespaceID)
+	if err != nil {
+		return err
+	}
+	ms := workflow.Load(rc.state, sh.svc.deps.Clock.Now(), ns.FailoverVersion(), ns.Retention())
+	if err := fn(ms); err != nil {
+		if ms.Dirty() {
+			rc.state = nil
+		}
+		return err
+	}
+	if !ms.Dirty() {
+		return nil
+	}
+	sh.enforceHistoryLimits(ms)
+	if err := sh.persist(ctx, rc, ms, nil); err != nil {
+		rc.state = nil
+		return toServiceError(err)
+	}
+	return nil
+}
+
+// createRun persists a new run built by workflow.NewRun.
+func (sh *shard) createRun(ctx context.Context, ms *workflow.MutableState, args createArgs) error {
+	ei := ms.Info()
+	k := runKey{ei.NamespaceId, ei.WorkflowId, ei.RunId}
+	rc := sh.cache.pin(k)
+	defer sh.cache.unpin(rc)
+	if err := rc.acquire(ctx); err != nil {
+		return toServiceError(err)
+	}
+	defer rc.release()
+	branch, err := proto.Marshal(&persistencepb.HistoryBranch{TreeId: ei.RunId, BranchId: ei.RunId})
+	if err != nil {
+		return serviceerror.NewInternal("encode branch token: " + err.Error())
+	}
+	ei.VersionHistories.Histories[ei.VersionHistories.CurrentIndex].BranchToken = branch
+	if err := sh.persist(ctx, rc, ms, &args); err != nil {
+		rc.state = nil
+		return err
+	}
+	return nil
+}
+
+// enforceHistoryLimits terminates a run whose history outgrew its limits.
+func (sh *shard) enforceHistoryLimits(ms *workflow.MutableState) {
+	if !ms.IsRunning() {
+		return
+	}
+	cfg := sh.svc.cfg
+	count := ms.S.NextEventId - 1
+	size := ms.Info().HistorySizeBytes
+	for _, e := range ms.NewEvents() {
+		size += int64(proto.Size(e))
+	}
+	if count >= cfg.HistoryCountLimit || size >= cfg.HistorySizeLimit {
+		sh.svc.metrics.Counter(metricHistoryLimitExceeded).Inc(1)
+		ms.Terminate("Workflow history size / count exceeds limit.", nil, "history-service")
+	}
+}
+
+// branchToken returns the run's current history branch.
+func branchToken(s *persistencepb.WorkflowMutableState) []byte {
+	vhs := s.GetExecutionInfo().GetVersionHistories()
+	if vhs == nil || len(vhs.Histories) == 0 {
+		return nil
+	}
+	return vhs.Histories[vhs.CurrentIndex].BranchToken
+}
+
+// persist writes one transaction: history events first, then the state with
+// its tasks in one range-fenced write. Tasks join the queues only after the
+// write succeeded.
+func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.MutableState, create *createArgs) error {
+	start := sh.svc.deps.Clock.Now()
+	tasks := ms.Tasks()
+	first, _, err := sh.allocateTaskIDs(ctx, len(tasks)+1)
+	if err != nil {
+		return err
+	}
+	txnID := first
+	byCat := persistence.Tasks{}
+	keys := map[persistencepb.TaskCategory][]persistence.TaskKey{}
+	for i, t := range tasks {
+		t.TaskId = first + 1 + int64(i)
+		t.ShardId = sh.id
+		byCat[t.Category] = append(byCat[t.Category], t)
+		k := persistence.TaskKey{TaskID: t.TaskId}
+		if t.Category == persistencepb.TaskCategory_TASK_CATEGORY_TIMER {
+			k.FireTime = t.VisibilityTime.AsTime()
+		}
+		keys[t.Category] = append(keys[t.Category], k)
+	}
+	reservations := map[persistencepb.TaskCategory]*queues.Reservation{}
+	for cat, ks := range keys {
+		q := sh.queues[cat]
+		if q == nil {
+			return serviceerror.NewInternal("no queue for task category " + cat.String())
+		}
+		reservations[cat] = q.Reserve(ks)
+	}
+	abandon := func() {
+		for _, r := range reservations {
+			r.Abandon()
+		}
+	}
+	s := ms.S
+	events := ms.NewEvents()
+	if len(events) > 0 {
+		for _, e := range events {
+			e.TaskId = txnID
+		}
+		size, err := sh.svc.deps.Stores.History.AppendHistoryNodes(ctx, &persistence.AppendHistoryNodesRequest{
+			ShardID:       sh.id,
+			BranchToken:   branchToken(s),
+			Events:        events,
+			TransactionID: txnID,
+			IsNewBranch:   events[0].EventId == 1,
+		})
+		if err != nil {
+			abandon()
+			return err
+		}
+		s.ExecutionInfo.HistorySizeBytes += int64(size)
+		s.ExecutionInfo.LastFirstEventId = events[0].EventId
+	}
+	s.DbRecordVersion++
+	s.ExecutionInfo.StateTransitionCount++
+	snap := persistence.WorkflowSnapshot{State: s, Tasks: byCat}
+	err = sh.write(ctx, func(rangeID int64) error {
+		if create != nil {
+			return sh.svc.deps.Stores.Execution.CreateWorkflowExecution(ctx, &persistence.CreateWorkflowExecutionRequest{
+				ShardID: sh.id, RangeID: rangeID, Mode: create.mode,
+				PreviousRunID: create.prevRunID, PreviousLastWriteVersion: create.prevLastVersion,
+				NewWorkflow: snap,
+			})
+		}
+		return sh.svc.deps.Stores.Execution.UpdateWorkflowExecution(ctx, &persistence.UpdateWorkflowExecutionRequest{
+			ShardID: sh.id, RangeID: rangeID, Workflow: snap,
+		})
+	})
+	if err != nil {
+		abandon()
+		sh.svc.metrics.Counter(metricTransactionErrors).Inc(1)
+		return err
+	}
+	for cat, r := range reservations {
+		r.Commit(byCat[cat])
+	}
+	rc.state = s
+	for _, e := range events {
+		switch e.EventType {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			if rc.scheduled == nil {
+				rc.scheduled = map[int64]*historypb.HistoryEvent{}
+			}
+			rc.scheduled[e.EventId] = e
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+			enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+			delete(rc.scheduled, activityScheduledID(e))
+		}
+	}
+	rc.notify()
+	m := sh.svc.metrics
+	m.Counter(metricTransactions).Inc(1)
+	m.Counter(metricConditionalWrites).Inc(1)
+	m.Counter(metricEventsWritten).Inc(int64(len(events)))
+	m.Timer(metricTransactionLatency).Record(sh.svc.deps.Clock.Now().Sub(start))
+	if create != nil {
+		m.Counter(metricWorkflowsStarted).Inc(1)
+	}
+	if len(events) > 0 && s.ExecutionState.State == persistencepb.WorkflowState_WORKFLOW_STATE_COMPLETED &&
+		s.ExecutionInfo.CompletionEventId >= events[0].EventId {
+		m.Counter(metricWorkflowsClosed).Inc(1)
+	}
+	return nil
+}
+
+// write runs one range-fenced write with the shard's current range_id; range
+// renewal waits for in-flight writes so that it never fences its own host.
+func (sh *shard) write(ctx context.Context, fn func(rangeID int64) error) error {
+	sh.mu.Lock()
+	if sh.closed {
+		sh.mu.Unlock()
+		return errShardClosed
+	}
+	rangeID := sh.info.RangeId
+	sh.writers.Add(1)
+	sh.mu.Unlock()
+	err := fn(rangeID)
+	sh.writers.Done()
+	if err != nil {
+		sh.handleWriteError(err)
+	}
+	return err
+}
+
+func activityScheduledID(e *historypb.HistoryEvent) int64 {
+	switch e.EventType {
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+		return e.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+		return e.GetActivityTaskFailedEventAttributes().GetScheduledEventId()
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+		return e.GetActivityTaskTimedOutEventAttributes().GetScheduledEventId()
+	case enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+		return e.GetActivityTaskCanceledEventAttributes().GetScheduledEventId()
+	}
+	return 0
+}
+
+// deadlineFor bounds a long poll: the caller's deadline less a margin, and
+// at most the configured long-poll timeout.
+func (s *Service) deadlineFor(ctx context.Context) time.Duration {
+	d := s.cfg.LongPollTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		left := dl.Sub(s.deps.Clock.Now()) - time.Second
+		if left < d {
+			d = left
+		}
+	}
+	return d
+}

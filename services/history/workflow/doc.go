@@ -1,0 +1,23 @@
+// Package workflow is the pure core of the history service: a run's mutable
+// state and the rules that change it. It does no I/O and reads no clock; the
+// shell (package history) passes in the time and the namespace's failover
+// version, persists what a transaction produced, and dispatches its tasks.
+//
+// Events are the truth. Apply(state, event) is the one function that changes
+// state for an event; it serves the active region (commands -> events ->
+// Apply), replication (replicated events -> Apply) and rebuilds. The few
+// changes that are not events (an activity attempt starting, a heartbeat, a
+// retry) are explicit methods on MutableState.
+//
+// Invariants:
+//   - Event IDs are contiguous from 1; NextEventId is the next one.
+//   - While a workflow task is started, events that do not belong to its
+//     completion are buffered (ID BufferedEventID) and written, with IDs, right
+//     after the completion's command events — so a worker's history always
+//     ends at its task's started event.
+//   - Every event carries the failover version current when it was written,
+//     and the version history records (last event ID, version) per version.
+//   - Tasks are derived from state changes in the same transaction and carry
+//     enough (event ID, attempt, stamp) for the executor to drop them when
+//     stale; the shell assigns their IDs.
+package workflow

@@ -1,0 +1,161 @@
+package matching
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config tunes the matching service. The zero value of every field means its
+// default (see DefaultConfig); negative values are invalid.
+type Config struct {
+	// MaxPollWait bounds how long a poll waits for a task before answering
+	// with an empty response. Default 60s: the SDKs poll with a 70 s
+	// deadline and expect an answer within about a minute.
+	MaxPollWait time.Duration
+	// PollDeadlineMargin: a poll answers empty this long before the caller's
+	// deadline, so the empty answer reaches the caller before its deadline
+	// does. Default 1s.
+	PollDeadlineMargin time.Duration
+	// SyncMatchWait is how long Add waits for a poller to arrive when none is
+	// waiting, before writing the task to the backlog. Default 0: hand tasks
+	// only to pollers already waiting; a poller arriving later reads the
+	// backlog.
+	SyncMatchWait time.Duration
+	// BacklogBufferSize bounds how many backlog tasks a partition holds in
+	// memory. Default 1000.
+	BacklogBufferSize int
+	// ReadBatchSize is the page size of GetTasks. Default 100.
+	ReadBatchSize int
+	// WriteBatchSize bounds how many concurrent Adds are written in one
+	// CreateTasks call. Default 100.
+	WriteBatchSize int
+	// AckFlushInterval is how often a partition persists a changed ack level
+	// and deletes the tasks below it. A crash forgets at most this much
+	// progress; the forgotten tasks are redelivered and history refuses them.
+	// Default 10s.
+	AckFlushInterval time.Duration
+	// IdleTimeout: a partition with no calls for this long is unloaded.
+	// Default 5m.
+	IdleTimeout time.Duration
+	// PollerHistoryTTL is how long a poller is listed by DescribeTaskQueue
+	// after its last poll. Default 5m (what `temporal task-queue describe`
+	// users expect).
+	PollerHistoryTTL time.Duration
+	// StoreTimeout bounds each TaskStore call made in the background (writes,
+	// reads, ack flushes). Default 10s.
+	StoreTimeout time.Duration
+	// StoreRetryBackoff is the pause before a failed background read is
+	// retried. Default 1s.
+	StoreRetryBackoff time.Duration
+
+	// idBlockBits sets the task-ID block size (1<<idBlockBits IDs per
+	// range_id). Default 20. Unexported: only tests shrink it.
+	idBlockBits uint
+}
+
+const (
+	defaultMaxPollWait        = 60 * time.Second
+	defaultPollDeadlineMargin = time.Second
+	defaultBacklogBufferSize  = 1000
+	defaultReadBatchSize      = 100
+	defaultWriteBatchSize     = 100
+	defaultAckFlushInterval   = 10 * time.Second
+	defaultIdleTimeout        = 5 * time.Minute
+	defaultPollerHistoryTTL   = 5 * time.Minute
+	defaultStoreTimeout       = 10 * time.Second
+	defaultStoreRetryBackoff  = time.Second
+	defaultIDBlockBits        = 20
+)
+
+// DefaultConfig returns the defaults described on each Config field.
+func DefaultConfig() Config {
+	return Config{
+		MaxPollWait:        defaultMaxPollWait,
+		PollDeadlineMargin: defaultPollDeadlineMargin,
+		SyncMatchWait:      0, // only pollers already waiting
+		BacklogBufferSize:  defaultBacklogBufferSize,
+		ReadBatchSize:      defaultReadBatchSize,
+		WriteBatchSize:     defaultWriteBatchSize,
+		AckFlushInterval:   defaultAckFlushInterval,
+		IdleTimeout:        defaultIdleTimeout,
+		PollerHistoryTTL:   defaultPollerHistoryTTL,
+		StoreTimeout:       defaultStoreTimeout,
+		StoreRetryBackoff:  defaultStoreRetryBackoff,
+		idBlockBits:        defaultIDBlockBits,
+	}
+}
+
+// withDefaults returns c with every zero field replaced by its default.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	setDur := func(v *time.Duration, def time.Duration) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setInt := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	setDur(&c.MaxPollWait, d.MaxPollWait)
+	setDur(&c.PollDeadlineMargin, d.PollDeadlineMargin)
+	setDur(&c.AckFlushInterval, d.AckFlushInterval)
+	setDur(&c.IdleTimeout, d.IdleTimeout)
+	setDur(&c.PollerHistoryTTL, d.PollerHistoryTTL)
+	setDur(&c.StoreTimeout, d.StoreTimeout)
+	setDur(&c.StoreRetryBackoff, d.StoreRetryBackoff)
+	setInt(&c.BacklogBufferSize, d.BacklogBufferSize)
+	setInt(&c.ReadBatchSize, d.ReadBatchSize)
+	setInt(&c.WriteBatchSize, d.WriteBatchSize)
+	if c.idBlockBits == 0 {
+		c.idBlockBits = d.idBlockBits
+	}
+	return c
+}
+
+// Validate returns an error naming the first bad field, or nil.
+func (c Config) Validate() error {
+	durations := []struct {
+		name string
+		v    time.Duration
+	}{
+		{"MaxPollWait", c.MaxPollWait},
+		{"PollDeadlineMargin", c.PollDeadlineMargin},
+		{"SyncMatchWait", c.SyncMatchWait},
+		{"AckFlushInterval", c.AckFlushInterval},
+		{"IdleTimeout", c.IdleTimeout},
+		{"PollerHistoryTTL", c.PollerHistoryTTL},
+		{"StoreTimeout", c.StoreTimeout},
+		{"StoreRetryBackoff", c.StoreRetryBackoff},
+	}
+	for _, d := range durations {
+		if d.v < 0 {
+			return fmt.Errorf("matching: Config.%s must not be negative, got %v", d.name, d.v)
+		}
+	}
+	ints := []struct {
+		name string
+		v    int
+	}{
+		{"BacklogBufferSize", c.BacklogBufferSize},
+		{"ReadBatchSize", c.ReadBatchSize},
+		{"WriteBatchSize", c.WriteBatchSize},
+	}
+	for _, i := range ints {
+		if i.v < 0 {
+			return fmt.Errorf("matching: Config.%s must not be negative, got %d", i.name, i.v)
+		}
+	}
+	if c.idBlockBits > 40 {
+		return fmt.Errorf("matching: Config.idBlockBits must be at most 40, got %d", c.idBlockBits)
+	}
+	e := c.withDefaults()
+	if e.PollDeadlineMargin >= e.MaxPollWait {
+		return fmt.Errorf("matching: Config.PollDeadlineMargin (%v) must be less than MaxPollWait (%v)", e.PollDeadlineMargin, e.MaxPollWait)
+	}
+	if e.SyncMatchWait >= e.MaxPollWait {
+		return fmt.Errorf("matching: Config.SyncMatchWait (%v) must be less than MaxPollWait (%v)", e.SyncMatchWait, e.MaxPollWait)
+	}
+	return nil
+}
