@@ -14,7 +14,9 @@ LDFLAGS  := -X github.com/meridian-dev/meridian/tools/cli.version=$(VERSION)
 
 # Tests run against real services and take a while: a generous timeout.
 TEST_TIMEOUT ?= 40m
-# Extra flags for `make run`, e.g. make run RUN_ARGS="--data-dir ./.data/dev".
+# Where `make run` keeps its data across restarts.
+RUN_DATA_DIR ?= $(HOME)/.local/share/meridian/dev
+# Extra flags for `make run`, e.g. make run RUN_ARGS="--metrics-port 9090 --pprof".
 RUN_ARGS     ?=
 
 # Pinned tool versions. `go install` fetches them from the Go module proxy
@@ -49,7 +51,7 @@ check-go:
 # (~/.local/share/meridian/dev), the same place `meridian server start-dev`
 # uses by default, so `make run` and the installed binary share state.
 run: check-go
-	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/meridian server start-dev --ip 127.0.0.1 --port 7233 $(RUN_ARGS)
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/meridian server start-dev --ip 127.0.0.1 --port 7233 --data-dir $(RUN_DATA_DIR) $(RUN_ARGS)
 
 build: check-go
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/meridian ./cmd/meridian

@@ -2,7 +2,7 @@ package server
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
 	"go.uber.org/zap"
 )
@@ -17,5 +17,17 @@ func RunDev(ctx context.Context, cfg DevConfig, logger *zap.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	return errors.New("meridian: dev server not built in this binary")
+	d, err := StartDev(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-d.served:
+		if err != nil {
+			err = fmt.Errorf("frontend stopped serving: %w", err)
+		}
+	}
+	d.Stop()
+	return err
 }

@@ -76,10 +76,11 @@ func StartDev(ctx context.Context, cfg DevConfig, logger *zap.Logger) (_ *Dev, e
 	if err != nil {
 		return nil, fmt.Errorf("open embedded store in %s: %w", cfg.DataDir, err)
 	}
-	numShards, err := ensureClusterMetadata(ctx, d.stores.ClusterMetadata, DevClusterName, cfg.NumShards)
+	md, err := ensureClusterMetadata(ctx, d.stores.ClusterMetadata, DevClusterName, cfg.NumShards)
 	if err != nil {
 		return nil, err
 	}
+	numShards := md.HistoryShardCount
 	rootCfg := metrics.DefaultRootConfig()
 	rootCfg.ProcessMetrics = true
 	rootCfg.Tags = map[string]string{"cluster": DevClusterName}
@@ -109,7 +110,9 @@ func StartDev(ctx context.Context, cfg DevConfig, logger *zap.Logger) (_ *Dev, e
 		return nil, err
 	}
 	hist.HistoryServiceServer = d.history
-	d.frontend, err = frontend.NewService(frontend.DefaultConfig(), frontend.Deps{
+	fcfg := frontend.DefaultConfig()
+	fcfg.InitialFailoverVersion = md.InitialFailoverVersion
+	d.frontend, err = frontend.NewService(fcfg, frontend.Deps{
 		Namespaces: registry, NamespaceStore: d.stores.Namespace, Visibility: d.stores.Visibility,
 		ClusterName: DevClusterName, History: d.history, Matching: d.matching,
 		Clock: clk, Logger: logger, Metrics: scope,
@@ -198,7 +201,7 @@ func (d *Dev) Stop() {
 
 // ensureClusterMetadata records the cluster's immutable facts on first start
 // and refuses a later start that would remap workflows to other shards.
-func ensureClusterMetadata(ctx context.Context, st persistence.ClusterMetadataStore, name string, shards int32) (int32, error) {
+func ensureClusterMetadata(ctx context.Context, st persistence.ClusterMetadataStore, name string, shards int32) (*persistencepb.ClusterMetadata, error) {
 	md, err := st.GetClusterMetadata(ctx, name)
 	if errors.Is(err, persistence.ErrNotFound) {
 		md = &persistencepb.ClusterMetadata{
@@ -206,17 +209,17 @@ func ensureClusterMetadata(ctx context.Context, st persistence.ClusterMetadataSt
 			InitialFailoverVersion: 1, FailoverVersionIncrement: 10, Version: 1,
 		}
 		if err := st.SaveClusterMetadata(ctx, md); err != nil {
-			return 0, fmt.Errorf("save cluster metadata: %w", err)
+			return nil, fmt.Errorf("save cluster metadata: %w", err)
 		}
-		return shards, nil
+		return md, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read cluster metadata: %w", err)
+		return nil, fmt.Errorf("read cluster metadata: %w", err)
 	}
 	if md.HistoryShardCount != shards {
-		return 0, fmt.Errorf("--shards %d: this data directory was created with %d shards; the count cannot change", shards, md.HistoryShardCount)
+		return nil, fmt.Errorf("--shards %d: this data directory was created with %d shards; the count cannot change", shards, md.HistoryShardCount)
 	}
-	return md.HistoryShardCount, nil
+	return md, nil
 }
 
 // bootstrapNamespaces registers the configured namespaces and search

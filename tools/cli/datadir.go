@@ -4,23 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 )
-
-// defaultDataDir is where start-dev keeps its data when neither
-// --data-dir nor --db-filename is given: $XDG_DATA_HOME/meridian/dev, or
-// ~/.local/share/meridian/dev when XDG_DATA_HOME is unset, following the
-// XDG base-directory convention.
-func (a *App) defaultDataDir() (string, error) {
-	if xdg := a.Getenv("XDG_DATA_HOME"); xdg != "" && filepath.IsAbs(xdg) {
-		return filepath.Join(xdg, "meridian", "dev"), nil
-	}
-	home, err := a.UserHomeDir()
-	if err != nil || home == "" {
-		return "", fmt.Errorf("--data-dir: no default data directory (set XDG_DATA_HOME or HOME, or pass --data-dir): %v", err)
-	}
-	return filepath.Join(home, ".local", "share", "meridian", "dev"), nil
-}
 
 // checkDataDir rejects a path that exists but is not a directory, such as
 // a Temporal SQLite file passed to --db-filename. A missing path is fine:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -60,7 +61,7 @@ func (f *devFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVarP(&f.namespaces, "namespace", "n", nil,
 		`namespace to register at start (repeatable); "default" is always registered`)
 	fs.StringVar(&f.dataDir, "data-dir", "",
-		"data directory of the embedded store (default $XDG_DATA_HOME/meridian/dev or ~/.local/share/meridian/dev)")
+		"data directory of the embedded store (default: a new temporary directory, removed on exit)")
 	fs.StringVarP(&f.dbFilename, "db-filename", "f", "",
 		"alias of --data-dir for Temporal compatibility: the path is used as a directory")
 	fs.Int32Var(&f.shards, "shards", def.NumShards, "history shard count; fixed when the data directory is created")
@@ -151,8 +152,11 @@ func (a *App) devConfig(f *devFlags) (cfg server.DevConfig, defaultDir bool, err
 	case f.dataDir == "" && f.dbFilename != "":
 		flag, dir = "--db-filename", f.dbFilename
 	case dir == "":
-		if dir, err = a.defaultDataDir(); err != nil {
-			return cfg, false, err
+		// Like Temporal's in-memory default: each server without a data
+		// flag gets its own throwaway store, so harnesses that start
+		// several never share one.
+		if dir, err = os.MkdirTemp("", "meridian-dev-"); err != nil {
+			return cfg, false, fmt.Errorf("--data-dir: create a temporary data directory: %w", err)
 		}
 		defaultDir = true
 	}
@@ -195,6 +199,9 @@ func (a *App) runStartDev(c *cobra.Command, f *devFlags) error {
 	}
 	logIgnoredDevFlags(f, cfg, logger)
 
+	if defaultDir {
+		defer func() { _ = os.RemoveAll(cfg.DataDir) }()
+	}
 	ctx := c.Context()
 	err = a.RunDev(ctx, cfg, logger)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
@@ -211,7 +218,7 @@ func (a *App) runStartDev(c *cobra.Command, f *devFlags) error {
 func (a *App) printDevBanner(cfg server.DevConfig, defaultDir bool) error {
 	dir := cfg.DataDir
 	if defaultDir {
-		dir += " (default; set --data-dir to change)"
+		dir += " (temporary, removed on exit; set --data-dir to keep data)"
 	}
 	metrics := "off (set --metrics-port)"
 	if addr := cfg.MetricsAddress(); addr != "" {

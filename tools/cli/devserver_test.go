@@ -130,12 +130,13 @@ func TestStartDevDefaults(t *testing.T) {
 	require.Equal(t, 0, h.run(startDev()...), h.stderr.String())
 	cfg := *h.got
 	want := server.DefaultDevConfig()
-	want.DataDir = filepath.Join(h.home, ".local", "share", "meridian", "dev")
+	require.True(t, strings.HasPrefix(cfg.DataDir, filepath.Join(os.TempDir(), "meridian-dev-")), cfg.DataDir)
+	want.DataDir = cfg.DataDir
 	require.Equal(t, want, cfg)
 
 	out := h.stdout.String()
 	require.Contains(t, out, "Frontend:    127.0.0.1:7233")
-	require.Contains(t, out, "Data dir:    "+want.DataDir+" (default")
+	require.Contains(t, out, "Data dir:    "+want.DataDir+" (temporary")
 	require.Contains(t, out, "Metrics:     off")
 	// The UI is not served: said once, at info.
 	require.Equal(t, 1, strings.Count(h.logs.String(), "web UI is not served"), h.logs.String())
@@ -143,23 +144,14 @@ func TestStartDevDefaults(t *testing.T) {
 }
 
 func TestStartDevDataDir(t *testing.T) {
-	t.Run("XDG_DATA_HOME", func(t *testing.T) {
-		h := newHarness(t)
-		h.env["XDG_DATA_HOME"] = "/xdg/data"
-		require.Equal(t, 0, h.run(startDev()...), h.stderr.String())
-		require.Equal(t, "/xdg/data/meridian/dev", h.got.DataDir)
-	})
-	t.Run("relative XDG_DATA_HOME is ignored", func(t *testing.T) {
-		h := newHarness(t)
-		h.env["XDG_DATA_HOME"] = "rel/data"
-		require.Equal(t, 0, h.run(startDev()...), h.stderr.String())
-		require.Equal(t, filepath.Join(h.home, ".local", "share", "meridian", "dev"), h.got.DataDir)
-	})
-	t.Run("no home", func(t *testing.T) {
-		h := newHarness(t)
-		h.home = ""
-		require.Equal(t, 2, h.run(startDev()...))
-		require.Contains(t, h.stderr.String(), "--data-dir")
+	t.Run("default is a fresh temporary directory removed on exit", func(t *testing.T) {
+		h1 := newHarness(t)
+		require.Equal(t, 0, h1.run(startDev()...), h1.stderr.String())
+		h2 := newHarness(t)
+		require.Equal(t, 0, h2.run(startDev()...), h2.stderr.String())
+		require.NotEqual(t, h1.got.DataDir, h2.got.DataDir)
+		_, err := os.Stat(h1.got.DataDir)
+		require.True(t, os.IsNotExist(err), "temporary data dir %s should be removed, stat: %v", h1.got.DataDir, err)
 	})
 	t.Run("relative --data-dir is made absolute", func(t *testing.T) {
 		h := newHarness(t)

@@ -128,7 +128,7 @@ func (q *Queue) install(tasks []*persistencepb.HistoryTask, last bool, to persis
 		q.loadSeen = nil
 		q.loadRequested = false
 	} else if len(tasks) > 0 {
-		q.tr.setWindowEnd(to)
+		q.tr.setWindowEnd(successor(pageMax))
 	}
 	q.wake()
 }
