@@ -47,6 +47,7 @@ func (s *Service) RecordWorkflowTaskStarted(ctx context.Context, req *historyser
 	}
 	var resp *workflowservice.PollWorkflowTaskQueueResponse
 	var branch []byte
+	first := int64(1)
 	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
 		if !ms.IsRunning() {
 			return errAlreadyCompleted()
@@ -64,13 +65,17 @@ func (s *Service) RecordWorkflowTaskStarted(ctx context.Context, req *historyser
 		}
 		resp = workflowTaskResponse(ms.S)
 		branch = branchToken(ms.S)
+		if wt := ms.WorkflowTask(); wt.Sticky && resp.PreviousStartedEventId > 0 {
+			// The sticky worker has the run cached up to its last task.
+			first = resp.PreviousStartedEventId + 1
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	// History up to the started event is immutable now: read it unlocked.
-	events, token, err := s.readHistoryPage(ctx, sh, branch, k.runID, 1, resp.StartedEventId+1, nil)
+	events, token, err := s.readHistoryPage(ctx, sh, branch, k.runID, first, resp.StartedEventId+1, nil)
 	if err != nil {
 		return nil, err
 	}

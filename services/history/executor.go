@@ -76,6 +76,9 @@ func (x *executor) execute(ctx context.Context, t *persistencepb.HistoryTask) er
 			if t.TimeoutType == enumspb.TIMEOUT_TYPE_START_TO_CLOSE && wt.StartedEventId == 0 {
 				return nil
 			}
+			if t.TimeoutType == enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START && wt.StartedEventId != 0 {
+				return nil
+			}
 			ms.TimeoutWorkflowTask(t.TimeoutType)
 			return nil
 		})
@@ -132,21 +135,28 @@ func activityTimeout(ms *workflow.MutableState, t *persistencepb.HistoryTask) er
 }
 
 func (x *executor) dispatchWorkflowTask(ctx context.Context, k runKey, t *persistencepb.HistoryTask) error {
-	ok := false
+	var tq *taskqueuepb.TaskQueue
 	if err := x.sh.readRun(ctx, k, func(st *persistencepb.WorkflowMutableState) error {
 		wt := st.ExecutionInfo.WorkflowTask
-		ok = st.ExecutionState.State != persistencepb.WorkflowState_WORKFLOW_STATE_COMPLETED &&
-			wt != nil && wt.ScheduledEventId == t.EventId && wt.StartedEventId == 0
+		if st.ExecutionState.State != persistencepb.WorkflowState_WORKFLOW_STATE_COMPLETED &&
+			wt != nil && wt.ScheduledEventId == t.EventId && wt.StartedEventId == 0 {
+			tq = &taskqueuepb.TaskQueue{Name: wt.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL}
+			if wt.Sticky {
+				tq.Kind = enumspb.TASK_QUEUE_KIND_STICKY
+				tq.NormalName = st.ExecutionInfo.TaskQueue
+			}
+		}
 		return nil
-	}); err != nil || !ok {
+	}); err != nil || tq == nil {
 		return err
 	}
 	x.sh.svc.metrics.Counter(metricTasksDispatched).Inc(1)
 	_, err := x.sh.svc.deps.Matching.AddWorkflowTask(ctx, &matchingservice.AddWorkflowTaskRequest{
-		NamespaceId:      t.NamespaceId,
-		Execution:        &commonpb.WorkflowExecution{WorkflowId: t.WorkflowId, RunId: t.RunId},
-		TaskQueue:        &taskqueuepb.TaskQueue{Name: t.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
-		ScheduledEventId: t.EventId,
+		NamespaceId:            t.NamespaceId,
+		Execution:              &commonpb.WorkflowExecution{WorkflowId: t.WorkflowId, RunId: t.RunId},
+		TaskQueue:              tq,
+		ScheduledEventId:       t.EventId,
+		ScheduleToStartTimeout: t.ScheduleToStartTimeout,
 	})
 	return err
 }

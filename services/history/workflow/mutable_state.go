@@ -207,21 +207,48 @@ func (m *MutableState) ScheduleWorkflowTask() {
 	if wt := ei.WorkflowTask; wt != nil && wt.Attempt > 0 {
 		attempt = wt.Attempt + 1
 	}
+	// A worker that caches the run asked for its tasks on its sticky queue;
+	// if none starts the task in time, it goes back to the normal queue.
+	tq := &taskqueuepb.TaskQueue{Name: ei.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL}
+	var scheduleToStart *durationpb.Duration
+	if ei.StickyTaskQueue != "" {
+		tq = &taskqueuepb.TaskQueue{Name: ei.StickyTaskQueue, Kind: enumspb.TASK_QUEUE_KIND_STICKY, NormalName: ei.TaskQueue}
+		scheduleToStart = ei.StickyScheduleToStartTimeout
+	}
 	e := m.addEvent(&historypb.HistoryEvent{
 		EventType: enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
 		Attributes: &historypb.HistoryEvent_WorkflowTaskScheduledEventAttributes{WorkflowTaskScheduledEventAttributes: &historypb.WorkflowTaskScheduledEventAttributes{
-			TaskQueue:           &taskqueuepb.TaskQueue{Name: ei.TaskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
+			TaskQueue:           tq,
 			StartToCloseTimeout: ei.DefaultWorkflowTaskTimeout,
 			Attempt:             attempt,
 		}},
 	})
 	m.addTask(&persistencepb.HistoryTask{
-		Category:  persistencepb.TaskCategory_TASK_CATEGORY_TRANSFER,
-		Type:      persistencepb.TaskType_TASK_TYPE_WORKFLOW_TASK,
-		EventId:   e.EventId,
-		Attempt:   attempt,
-		TaskQueue: ei.TaskQueue,
+		Category:               persistencepb.TaskCategory_TASK_CATEGORY_TRANSFER,
+		Type:                   persistencepb.TaskType_TASK_TYPE_WORKFLOW_TASK,
+		EventId:                e.EventId,
+		Attempt:                attempt,
+		TaskQueue:              tq.Name,
+		ScheduleToStartTimeout: scheduleToStart,
 	})
+	if d := scheduleToStart.AsDuration(); d > 0 {
+		m.addTimer(persistencepb.TaskType_TASK_TYPE_WORKFLOW_TASK_TIMEOUT, m.now.Add(d), &persistencepb.HistoryTask{
+			EventId:     e.EventId,
+			Attempt:     attempt,
+			TimeoutType: enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START,
+		})
+	}
+}
+
+// ClearSticky makes the next workflow task go to the normal queue.
+func (m *MutableState) ClearSticky() {
+	ei := m.S.ExecutionInfo
+	if ei.StickyTaskQueue == "" {
+		return
+	}
+	ei.StickyTaskQueue = ""
+	ei.StickyScheduleToStartTimeout = nil
+	m.MarkDirty()
 }
 
 // StartWorkflowTask records that a worker took the scheduled task.
@@ -262,6 +289,7 @@ func (m *MutableState) FailWorkflowTask(cause enumspb.WorkflowTaskFailedCause, f
 		}},
 	})
 	m.flushBufferedEvents()
+	m.ClearSticky()
 	if cause != enumspb.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND {
 		m.ScheduleWorkflowTask()
 	}
@@ -283,6 +311,7 @@ func (m *MutableState) TimeoutWorkflowTask(timeoutType enumspb.TimeoutType) {
 		}},
 	})
 	m.flushBufferedEvents()
+	m.ClearSticky()
 	m.ScheduleWorkflowTask()
 }
 
