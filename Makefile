@@ -47,9 +47,8 @@ check-go:
 		echo "Meridian needs Go $$(sed -n 's/^go //p' go.mod) or newer: install it from https://go.dev/dl/ and retry." >&2; \
 		exit 1; }
 
-# The dev server keeps its data in $XDG_DATA_HOME/meridian/dev
-# (~/.local/share/meridian/dev), the same place `meridian server start-dev`
-# uses by default, so `make run` and the installed binary share state.
+# `make run` keeps its data in RUN_DATA_DIR across restarts (a bare
+# `meridian server start-dev` uses a throwaway temporary directory).
 run: check-go
 	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/meridian server start-dev --ip 127.0.0.1 --port 7233 --data-dir $(RUN_DATA_DIR) $(RUN_ARGS)
 
