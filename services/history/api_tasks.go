@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -23,6 +24,9 @@ import (
 var (
 	errWorkflowTaskNotFound = serviceerror.NewNotFound("workflow task not found")
 	errActivityTaskNotFound = serviceerror.NewNotFound("activity task not found")
+	// errActivityNotCancelRequested answers a cancellation report for an
+	// activity whose workflow has not asked to cancel it (Temporal's text).
+	errActivityNotCancelRequested = serviceerror.NewInvalidArgument("Unable to mark activity as canceled without activity being request canceled.")
 )
 
 func timestampAdd(t *timestamppb.Timestamp, d time.Duration) *timestamppb.Timestamp {
@@ -133,6 +137,8 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 		return nil, err
 	}
 	var res workflow.CompletionResult
+	var next *workflowservice.PollWorkflowTaskQueueResponse
+	var branch []byte
 	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
 		if err := workflowTaskFor(ms, req.Token); err != nil {
 			return err
@@ -140,6 +146,19 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 		res = ms.CompleteWorkflowTask(req.Request, workflow.Limits{
 			BlobSizeLimit: s.cfg.BlobSizeLimit, MaxPendingActivities: s.cfg.MaxPendingActivities,
 		})
+		if !res.Failed && res.NewWorkflowTask && req.Request.GetReturnNewWorkflowTask() && ms.IsRunning() {
+			// Hand the new task straight back to the worker that completed
+			// this one. The SDK relies on it: a local-activity heartbeat
+			// (force_create_new_workflow_task) keeps waiting for its local
+			// activities only in the task it gets back here. The transfer
+			// task written for the scheduled task finds it started and
+			// does not dispatch it.
+			if wt := ms.WorkflowTask(); wt != nil && wt.StartedEventId == 0 {
+				ms.StartWorkflowTask(uuid.NewString(), req.Request.GetIdentity(), ms.Info().HistorySizeBytes)
+				next = workflowTaskResponse(ms.S)
+				branch = branchToken(ms.S)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -148,7 +167,24 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 	if res.Failed {
 		return nil, serviceerror.NewInvalidArgument(res.FailedMsg)
 	}
-	return &historyservice.RespondWorkflowTaskCompletedResponse{Response: &workflowservice.RespondWorkflowTaskCompletedResponse{}}, nil
+	out := &workflowservice.RespondWorkflowTaskCompletedResponse{}
+	if next != nil {
+		// A worker that asked for stickiness caches the run up to the task
+		// it just completed; any other gets the whole history.
+		first := int64(1)
+		if req.Request.GetStickyAttributes().GetWorkerTaskQueue().GetName() != "" && next.PreviousStartedEventId > 0 {
+			first = next.PreviousStartedEventId + 1
+		}
+		// History up to the started event is immutable now: read it unlocked.
+		events, token, err := s.readHistoryPage(ctx, sh, branch, k.runID, first, next.StartedEventId+1, nil)
+		if err != nil {
+			return nil, err
+		}
+		next.History = &historypb.History{Events: events}
+		next.NextPageToken = token
+		out.WorkflowTask = next
+	}
+	return &historyservice.RespondWorkflowTaskCompletedResponse{Response: out}, nil
 }
 
 func (s *Service) RespondWorkflowTaskFailed(ctx context.Context, req *historyservice.RespondWorkflowTaskFailedRequest) (*historyservice.RespondWorkflowTaskFailedResponse, error) {
@@ -304,8 +340,9 @@ func (s *Service) RecordActivityTaskHeartbeat(ctx context.Context, req *historys
 }
 
 func (s *Service) RespondActivityTaskCompleted(ctx context.Context, req *historyservice.RespondActivityTaskCompletedRequest) (*historyservice.RespondActivityTaskCompletedResponse, error) {
-	err := s.activityUpdate(ctx, req.NamespaceId, req.Token, func(ms *workflow.MutableState, ai *persistencepb.ActivityInfo) {
+	err := s.activityUpdate(ctx, req.NamespaceId, req.Token, func(ms *workflow.MutableState, ai *persistencepb.ActivityInfo) error {
 		ms.CompleteActivity(ai, req.Result, req.Identity)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -314,8 +351,9 @@ func (s *Service) RespondActivityTaskCompleted(ctx context.Context, req *history
 }
 
 func (s *Service) RespondActivityTaskFailed(ctx context.Context, req *historyservice.RespondActivityTaskFailedRequest) (*historyservice.RespondActivityTaskFailedResponse, error) {
-	err := s.activityUpdate(ctx, req.NamespaceId, req.Token, func(ms *workflow.MutableState, ai *persistencepb.ActivityInfo) {
+	err := s.activityUpdate(ctx, req.NamespaceId, req.Token, func(ms *workflow.MutableState, ai *persistencepb.ActivityInfo) error {
 		ms.FailActivity(ai, req.Failure, req.LastHeartbeatDetails, req.Identity)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -324,8 +362,15 @@ func (s *Service) RespondActivityTaskFailed(ctx context.Context, req *historyser
 }
 
 func (s *Service) RespondActivityTaskCanceled(ctx context.Context, req *historyservice.RespondActivityTaskCanceledRequest) (*historyservice.RespondActivityTaskCanceledResponse, error) {
-	err := s.activityUpdate(ctx, req.NamespaceId, req.Token, func(ms *workflow.MutableState, ai *persistencepb.ActivityInfo) {
+	err := s.activityUpdate(ctx, req.NamespaceId, req.Token, func(ms *workflow.MutableState, ai *persistencepb.ActivityInfo) error {
+		if !ai.CancelRequested {
+			// ActivityTaskCanceled without a cancel request is a history
+			// the SDKs reject (their activity state machine panics), so the
+			// run would be wedged. Temporal refuses it the same way.
+			return errActivityNotCancelRequested
+		}
 		ms.CancelActivity(ai, req.Details, req.Identity)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -333,7 +378,7 @@ func (s *Service) RespondActivityTaskCanceled(ctx context.Context, req *historys
 	return &historyservice.RespondActivityTaskCanceledResponse{}, nil
 }
 
-func (s *Service) activityUpdate(ctx context.Context, nsID string, t *tokenpb.TaskToken, fn func(*workflow.MutableState, *persistencepb.ActivityInfo)) error {
+func (s *Service) activityUpdate(ctx context.Context, nsID string, t *tokenpb.TaskToken, fn func(*workflow.MutableState, *persistencepb.ActivityInfo) error) error {
 	sh, k, err := s.tokenRun(ctx, nsID, t)
 	if err != nil {
 		return err
@@ -343,7 +388,6 @@ func (s *Service) activityUpdate(ctx context.Context, nsID string, t *tokenpb.Ta
 		if err != nil {
 			return err
 		}
-		fn(ms, ai)
-		return nil
+		return fn(ms, ai)
 	})
 }

@@ -56,7 +56,9 @@ func (x *executor) execute(ctx context.Context, t *persistencepb.HistoryTask) er
 				return nil
 			}
 			for _, ti := range ms.S.TimerInfos {
-				if ti.StartedEventId == t.EventId {
+				// A task of a write whose outcome was unknown may name an
+				// event ID that a later timer reused: never fire early.
+				if ti.StartedEventId == t.EventId && !ti.ExpiryTime.AsTime().After(ms.Now()) {
 					ms.FireTimer(ti)
 					return nil
 				}

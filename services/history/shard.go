@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.uber.org/zap"
@@ -81,8 +82,8 @@ func (s *Service) acquireShard(ctx context.Context, id int32) (*shard, error) {
 			},
 			Clock:   s.deps.Clock,
 			Rand:    s.newRand(),
-			Logger:  s.logger.With(zap.Int32("shard", id), zap.Stringer("category", cat)),
-			Metrics: s.metrics.Tagged(map[string]string{"category": cat.String()}),
+			Logger:  s.logger,
+			Metrics: s.metrics,
 		})
 		if err != nil {
 			return nil, err
@@ -145,30 +146,69 @@ func (sh *shard) persistAck(ctx context.Context, cat persistencepb.TaskCategory,
 	return nil
 }
 
-// allocateTaskIDs returns n consecutive task IDs and the range they were
-// allocated under, renewing the range when its block is used up.
-func (sh *shard) allocateTaskIDs(ctx context.Context, n int) (int64, int64, error) {
+// allocate gives a transaction its IDs: one for its history batch, then one
+// per task, renewing the range when its block is used up. Under the same
+// lock it reserves the tasks' keys in the queues, so that no queue can ack
+// past a key allocated before it. Timer fire times are rounded up to the
+// millisecond (every store keeps them exactly) and take the key the queue
+// reserved (a timer already due may be moved to the ack level's time).
+func (sh *shard) allocate(ctx context.Context, tasks []*persistencepb.HistoryTask) (int64, map[persistencepb.TaskCategory]*queues.Reservation, error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.closed {
-		return 0, 0, errShardClosed
+		return 0, nil, errShardClosed
 	}
-	if sh.nextTaskID+int64(n) > sh.maxTaskID {
+	n := int64(len(tasks) + 1)
+	if sh.nextTaskID+n > sh.maxTaskID {
 		sh.writers.Wait()
 		next := cloneShardInfo(sh.info)
 		next.RangeId++
 		next.UpdateTime = timestamppb.New(sh.svc.deps.Clock.Now())
 		if err := sh.svc.deps.Stores.Shard.UpdateShard(ctx, next, sh.info.RangeId); err != nil {
 			sh.handleWriteErrorLocked(err)
-			return 0, 0, err
+			return 0, nil, err
 		}
 		sh.info = next
 		sh.nextTaskID = next.RangeId << rangeBits
 		sh.maxTaskID = (next.RangeId + 1) << rangeBits
 	}
-	first := sh.nextTaskID
-	sh.nextTaskID += int64(n)
-	return first, sh.info.RangeId, nil
+	txnID := sh.nextTaskID
+	sh.nextTaskID += n
+	byCat := map[persistencepb.TaskCategory][]*persistencepb.HistoryTask{}
+	for i, t := range tasks {
+		t.TaskId = txnID + 1 + int64(i)
+		t.ShardId = sh.id
+		if t.Category == persistencepb.TaskCategory_TASK_CATEGORY_TIMER {
+			ft := t.VisibilityTime.AsTime()
+			if r := ft.Truncate(time.Millisecond); r.Before(ft) {
+				ft = r.Add(time.Millisecond)
+			}
+			t.VisibilityTime = timestamppb.New(ft)
+		}
+		byCat[t.Category] = append(byCat[t.Category], t)
+	}
+	reservations := map[persistencepb.TaskCategory]*queues.Reservation{}
+	for cat, ts := range byCat {
+		q := sh.queues[cat]
+		if q == nil {
+			for _, r := range reservations {
+				r.Abandon()
+			}
+			return 0, nil, fmt.Errorf("history: no queue for task category %v", cat)
+		}
+		keys := make([]persistence.TaskKey, len(ts))
+		for i, t := range ts {
+			keys[i] = queues.KeyOf(cat, t)
+		}
+		r := q.Reserve(keys)
+		if cat == persistencepb.TaskCategory_TASK_CATEGORY_TIMER {
+			for i, k := range r.Keys() {
+				ts[i].VisibilityTime = timestamppb.New(k.FireTime)
+			}
+		}
+		reservations[cat] = r
+	}
+	return txnID, reservations, nil
 }
 
 // handleWriteErrorLocked drops the shard when a write says another host owns it.

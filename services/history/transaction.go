@@ -12,7 +12,6 @@ import (
 
 	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
-	"github.com/meridian-dev/meridian/services/history/queues"
 	"github.com/meridian-dev/meridian/services/history/workflow"
 )
 
@@ -150,30 +149,13 @@ func branchToken(s *persistencepb.WorkflowMutableState) []byte {
 func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.MutableState, create *createArgs) error {
 	start := sh.svc.deps.Clock.Now()
 	tasks := ms.Tasks()
-	first, _, err := sh.allocateTaskIDs(ctx, len(tasks)+1)
+	txnID, reservations, err := sh.allocate(ctx, tasks)
 	if err != nil {
 		return err
 	}
-	txnID := first
 	byCat := persistence.Tasks{}
-	keys := map[persistencepb.TaskCategory][]persistence.TaskKey{}
-	for i, t := range tasks {
-		t.TaskId = first + 1 + int64(i)
-		t.ShardId = sh.id
+	for _, t := range tasks {
 		byCat[t.Category] = append(byCat[t.Category], t)
-		k := persistence.TaskKey{TaskID: t.TaskId}
-		if t.Category == persistencepb.TaskCategory_TASK_CATEGORY_TIMER {
-			k.FireTime = t.VisibilityTime.AsTime()
-		}
-		keys[t.Category] = append(keys[t.Category], k)
-	}
-	reservations := map[persistencepb.TaskCategory]*queues.Reservation{}
-	for cat, ks := range keys {
-		q := sh.queues[cat]
-		if q == nil {
-			return serviceerror.NewInternal("no queue for task category " + cat.String())
-		}
-		reservations[cat] = q.Reserve(ks)
 	}
 	abandon := func() {
 		for _, r := range reservations {
@@ -216,8 +198,17 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 		})
 	})
 	if err != nil {
-		abandon()
 		sh.svc.metrics.Counter(metricTransactionErrors).Inc(1)
+		if errors.Is(err, persistence.ErrTimeout) {
+			// The write may have landed: keep its tasks. Executors check
+			// every task against the run's stored state, so tasks of a write
+			// that did not land are dropped when they run.
+			for cat, r := range reservations {
+				r.Commit(byCat[cat])
+			}
+		} else {
+			abandon()
+		}
 		return err
 	}
 	for cat, r := range reservations {

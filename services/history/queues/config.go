@@ -35,7 +35,7 @@ func DefaultConfig() Config {
 	return Config{
 		// Tasks are I/O-bound (a state read plus a matching or store call);
 		// 16 overlaps enough round trips for one shard without letting a
-		// single hot shard monopolise the host.
+		// single hot shard monopolize the host.
 		Workers: 16,
 		// 100 tasks (tens of KB) per page keeps a load a few round trips
 		// even after a long outage, and each page cheap to hold.
@@ -52,7 +52,7 @@ func DefaultConfig() Config {
 		MaxRetryBackoff: 10 * time.Second,
 		// Timers firing within a minute are held in memory; the window is
 		// extended every 30 s, one range read per shard. Most timers that
-		// are cancelled before firing (workflow task and activity timeouts)
+		// are canceled before firing (workflow task and activity timeouts)
 		// never have to be read back if they are short.
 		TimerLookahead: time.Minute,
 		// A store that has not answered in 10 s is treated as failed; the

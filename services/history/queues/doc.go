@@ -55,7 +55,9 @@
 // It never decreases. Reservation keys at or below it are a broken
 // invariant (panic) for immediate queues; for the timer queue a timer due
 // at or before it is moved to its fire time, still in the past, so it
-// fires at once (Reservation.Keys tells the shard).
+// fires at once (Reservation.Keys tells the shard). The one exception: a
+// starting level inherited from a host whose clock ran ahead delays such
+// timers until this clock reaches it.
 //
 // Persisting: PersistAck(A), then RangeCompleteHistoryTasks over
 // [successor(D), successor(A)), where successor(k) = (k.FireTime,

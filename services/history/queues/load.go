@@ -91,7 +91,9 @@ func (q *Queue) load(from, to persistence.TaskKey, retry bool) error {
 	}
 }
 
-// install adds one page of loaded tasks, skipping those already known, and
+// install adds one page of loaded tasks, skipping those already in memory
+// or committed during this load (a task loaded earlier while reserved is
+// not read again: loads and pages cover disjoint key ranges), and
 // moves the window's end: to the end of the load after the last page, else
 // just past the page's largest key (every stored task up to it has been
 // read).
@@ -109,9 +111,6 @@ func (q *Queue) install(tasks []*persistencepb.HistoryTask, last bool, to persis
 			continue
 		}
 		if _, ok := q.loadSeen[id]; ok {
-			continue
-		}
-		if h := q.tr.holds[id]; h != nil && h.seen {
 			continue
 		}
 		if q.state == stateStopped {

@@ -19,7 +19,7 @@ import (
 type Executor interface {
 	// Execute runs one task. nil means done, including "stale, dropped";
 	// an error means retry later (with backoff, until the queue stops).
-	// ctx is cancelled when the queue stops. The task is shared with the
+	// ctx is canceled when the queue stops. The task is shared with the
 	// queue and must not be modified. Execute must be idempotent: a task
 	// may run again after a crash or a shard move.
 	Execute(ctx context.Context, task *persistencepb.HistoryTask) error
@@ -44,7 +44,7 @@ type Deps struct {
 	PersistAck func(ctx context.Context, ack persistence.TaskKey) error
 	Clock      clock.Clock
 	// Rand jitters retry backoff. Nil: seeded from the clock and shard ID.
-	// The queue serialises its use.
+	// The queue serializes its use.
 	Rand *rand.Rand
 	// Logger; nil means zap.NewNop().
 	Logger *zap.Logger
@@ -232,7 +232,7 @@ func (q *Queue) Start(ackLevel persistence.TaskKey) error {
 }
 
 // Stop stops the workers and waits for the running Execute calls (their
-// ctx is cancelled; a task whose Execute returns an error stays unfinished),
+// ctx is canceled; a task whose Execute returns an error stays unfinished),
 // then persists the ack level one last time and range-deletes below it
 // (best effort, bounded by PersistTimeout). Safe to call more than once and
 // before Start. Reserve, Commit and Abandon remain safe after Stop; committed

@@ -24,11 +24,12 @@ type Reservation struct {
 // the lock that allocates task IDs), so that a new key is always above the
 // ack level. For immediate queues a key is TaskKey{TaskID: id} and a key at
 // or below the ack level is a broken invariant (panic). For the timer
-// queue a key whose fire time is at or below the ack level (a timer due in
-// the past) is moved forward to the ack level's fire time, still in the
-// past, so it fires at once; the shard must write each task with the fire
-// time Keys returns. Fire times must be representable by the store
-// exactly (milliseconds).
+// queue a key at or below the ack level (a timer due in the past) is moved
+// forward to (ack level's fire time, its own ID): the ack level only
+// reaches keys of timers that have fired, so this is still in the past and
+// the timer fires at once. The shard must write each task with the fire
+// time Keys returns. Fire times must be representable by the store exactly
+// (milliseconds).
 //
 // Reserve panics if called before Start. After Stop it still returns a
 // usable reservation.
