@@ -11,6 +11,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/meridian-dev/meridian/common/log"
+	"github.com/meridian-dev/meridian/services/history"
 )
 
 // DefaultNamespace is registered by the dev server on every start.
@@ -74,6 +75,12 @@ type DevConfig struct {
 	// Pprof also serves /debug/pprof/ on the metrics endpoint (--pprof).
 	// Default false.
 	Pprof bool
+	// History, when non-nil, replaces history.DefaultConfig() for the
+	// history service; its zero fields still mean the default. It has no
+	// flag: tests and embedders use it, for example to lower the history
+	// count limit. Its NumShards is ignored: NumShards above decides.
+	// Default nil.
+	History *history.Config
 }
 
 // DefaultDevConfig returns the defaults documented on DevConfig, with
@@ -167,6 +174,11 @@ func (c DevConfig) Validate() error {
 	}
 	if c.Pprof && c.MetricsPort == 0 {
 		return errors.New("--pprof: pprof is served on the metrics endpoint; set --metrics-port too")
+	}
+	if c.History != nil {
+		if err := c.History.Validate(); err != nil {
+			return fmt.Errorf("History: %w", err)
+		}
 	}
 	return nil
 }

@@ -101,6 +101,9 @@ func StartDev(ctx context.Context, cfg DevConfig, logger *zap.Logger) (_ *Dev, e
 		return nil, err
 	}
 	hcfg := history.DefaultConfig()
+	if cfg.History != nil {
+		hcfg = *cfg.History
+	}
 	hcfg.NumShards = numShards
 	d.history, err = history.NewService(hcfg, history.Deps{
 		Stores: d.stores, Namespaces: registry, Matching: d.matching, Clock: clk, Logger: logger,

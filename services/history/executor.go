@@ -153,13 +153,29 @@ func (x *executor) dispatchWorkflowTask(ctx context.Context, k runKey, t *persis
 		return err
 	}
 	x.sh.svc.metrics.Counter(metricTasksDispatched).Inc(1)
-	_, err := x.sh.svc.deps.Matching.AddWorkflowTask(ctx, &matchingservice.AddWorkflowTaskRequest{
+	req := &matchingservice.AddWorkflowTaskRequest{
 		NamespaceId:            t.NamespaceId,
 		Execution:              &commonpb.WorkflowExecution{WorkflowId: t.WorkflowId, RunId: t.RunId},
 		TaskQueue:              tq,
 		ScheduledEventId:       t.EventId,
 		ScheduleToStartTimeout: t.ScheduleToStartTimeout,
-	})
+	}
+	_, err := x.sh.svc.deps.Matching.AddWorkflowTask(ctx, req)
+	if !matchingservice.IsStickyWorkerUnavailable(err) {
+		return err
+	}
+	// The sticky worker is gone: send the task to the normal queue now
+	// rather than after the sticky schedule-to-start timeout.
+	moved := false
+	if err := x.sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
+		moved = ms.UnstickWorkflowTask(t.EventId)
+		return nil
+	}); err != nil || !moved {
+		return err
+	}
+	req.TaskQueue = &taskqueuepb.TaskQueue{Name: tq.NormalName, Kind: enumspb.TASK_QUEUE_KIND_NORMAL}
+	req.ScheduleToStartTimeout = nil
+	_, err = x.sh.svc.deps.Matching.AddWorkflowTask(ctx, req)
 	return err
 }
 

@@ -89,6 +89,10 @@ func (s *Service) addTask(ctx context.Context, key partitionKey, kind enumspb.Ta
 		return err
 	}
 	defer m.release()
+	if kind == enumspb.TASK_QUEUE_KIND_STICKY && !m.hasRecentPoller(stickyPollerWindow) {
+		m.scope.Counter(metricStickyUnavailable).Inc(1)
+		return matchingservice.ErrStickyWorkerUnavailable
+	}
 	o, err := m.trySyncMatch(ctx, newSyncTask(info))
 	if err != nil {
 		return s.managerError(err)

@@ -20,6 +20,9 @@ const (
 	// metricTasksReturned counts tasks given back because the poller could
 	// not start them (its context ended, or history failed transiently).
 	metricTasksReturned = "tasks_returned"
+	// metricStickyUnavailable counts workflow tasks refused by a sticky
+	// queue nobody polls lately (history sends them to the normal queue).
+	metricStickyUnavailable = "sticky_worker_unavailable"
 	// metricQueryTasks counts legacy query tasks received by QueryWorkflow.
 	metricQueryTasks = "query_tasks"
 	// metricLeaseLost counts partitions unloaded because another owner took

@@ -109,3 +109,23 @@ func (m *taskQueueManager) recordPoller(identity string, rate float64) {
 	m.pollers.record(identity, rate, now, m.cfg.PollerHistoryTTL)
 	m.mu.Unlock()
 }
+
+// stickyPollerWindow is how recently a sticky queue must have been polled
+// for a task to be offered to it. A sticky queue belongs to one worker
+// process; when it has not polled for this long (it stopped, or the server
+// restarted and it has not come back), its tasks go to the normal queue at
+// once instead of waiting out the sticky schedule-to-start timeout.
+const stickyPollerWindow = 10 * time.Second
+
+// hasRecentPoller reports whether any poller polled within window.
+func (m *taskQueueManager) hasRecentPoller(window time.Duration) bool {
+	now := m.clock.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.pollers.byIdentity {
+		if now.Sub(r.lastAccess) <= window {
+			return true
+		}
+	}
+	return false
+}

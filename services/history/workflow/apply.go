@@ -73,6 +73,12 @@ func Apply(s *persistencepb.WorkflowMutableState, e *historypb.HistoryEvent) err
 		if ei.WorkflowTask != nil {
 			attempt = ei.WorkflowTask.Attempt
 		}
+		if e.GetWorkflowTaskTimedOutEventAttributes().GetTimeoutType() == enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START {
+			// A sticky task nobody started is no failed attempt: the task
+			// that replaces it on the normal queue keeps its attempt (the
+			// SDK reports failures of attempt 1 only).
+			attempt--
+		}
 		ei.WorkflowTask = &persistencepb.WorkflowTaskInfo{Attempt: attempt}
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 		a := e.GetActivityTaskScheduledEventAttributes()

@@ -67,6 +67,11 @@ func (m *MutableState) CompleteWorkflowTask(req *workflowservice.RespondWorkflow
 	if sa := req.StickyAttributes; sa != nil && sa.WorkerTaskQueue.GetName() != "" {
 		m.S.ExecutionInfo.StickyTaskQueue = sa.WorkerTaskQueue.GetName()
 		m.S.ExecutionInfo.StickyScheduleToStartTimeout = sa.ScheduleToStartTimeout
+	} else {
+		// A worker that completes without sticky attributes keeps no
+		// cache; an earlier worker's cache is stale now. Either way the
+		// next task belongs on the normal queue.
+		m.ClearSticky()
 	}
 	needTask := false
 	for _, c := range req.Commands {

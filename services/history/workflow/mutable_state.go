@@ -240,6 +240,21 @@ func (m *MutableState) ScheduleWorkflowTask() {
 	}
 }
 
+// UnstickWorkflowTask moves a scheduled, not yet started task from the
+// sticky queue to the normal one (its sticky worker is gone) and reports
+// whether it did. No event: the task is the same, only its queue changes.
+func (m *MutableState) UnstickWorkflowTask(scheduledEventID int64) bool {
+	wt := m.WorkflowTask()
+	if wt == nil || wt.ScheduledEventId != scheduledEventID || wt.StartedEventId != 0 || !wt.Sticky {
+		return false
+	}
+	wt.Sticky = false
+	wt.TaskQueue = m.S.ExecutionInfo.TaskQueue
+	m.ClearSticky()
+	m.MarkDirty()
+	return true
+}
+
 // ClearSticky makes the next workflow task go to the normal queue.
 func (m *MutableState) ClearSticky() {
 	ei := m.S.ExecutionInfo

@@ -159,6 +159,46 @@ func TestCompletionStoresStickyQueue(t *testing.T) {
 	}, Limits{})
 	require.Equal(t, "host:uuid", s.ExecutionInfo.StickyTaskQueue)
 	require.Equal(t, 5*time.Second, s.ExecutionInfo.StickyScheduleToStartTimeout.AsDuration())
+
+	// A completion without sticky attributes makes the run non-sticky.
+	m = Load(s, t0, 1, testRetention)
+	m.ScheduleWorkflowTask()
+	require.True(t, m.WorkflowTask().Sticky)
+	m.StartWorkflowTask("poll-2", "other", 0)
+	m.CompleteWorkflowTask(&workflowservice.RespondWorkflowTaskCompletedRequest{Identity: "other"}, Limits{})
+	require.Empty(t, s.ExecutionInfo.StickyTaskQueue)
+	require.Nil(t, s.ExecutionInfo.StickyScheduleToStartTimeout)
+	m.ScheduleWorkflowTask()
+	require.False(t, m.WorkflowTask().Sticky)
+	require.Equal(t, testTaskQueue, m.WorkflowTask().TaskQueue)
+}
+
+func TestStickyScheduleToStartTimeoutKeepsAttempt(t *testing.T) {
+	s := newTestRun(t)
+	m := Load(s, t0, 1, testRetention)
+	m.StartWorkflowTask("poll", "w", 0)
+	m.CompleteWorkflowTask(&workflowservice.RespondWorkflowTaskCompletedRequest{
+		Identity: "w",
+		StickyAttributes: &taskqueuepb.StickyExecutionAttributes{
+			WorkerTaskQueue:        &taskqueuepb.TaskQueue{Name: "host:uuid", Kind: enumspb.TASK_QUEUE_KIND_STICKY, NormalName: testTaskQueue},
+			ScheduleToStartTimeout: dur(5 * time.Second),
+		},
+	}, Limits{})
+	m.ScheduleWorkflowTask()
+	require.True(t, m.WorkflowTask().Sticky)
+	require.Equal(t, int32(1), m.WorkflowTask().Attempt)
+
+	// Nobody polls the sticky queue: the task moves to the normal queue as
+	// the same attempt, since it never started.
+	m.TimeoutWorkflowTask(enumspb.TIMEOUT_TYPE_SCHEDULE_TO_START)
+	wt := m.WorkflowTask()
+	require.False(t, wt.Sticky)
+	require.Equal(t, int32(1), wt.Attempt)
+
+	// A start-to-close timeout is a failed attempt.
+	m.StartWorkflowTask("poll-2", "w2", 0)
+	m.TimeoutWorkflowTask(enumspb.TIMEOUT_TYPE_START_TO_CLOSE)
+	require.Equal(t, int32(2), m.WorkflowTask().Attempt)
 }
 
 func TestMergeNoFieldsKeepsCurrent(t *testing.T) {
