@@ -232,7 +232,6 @@ func (s *Service) QueryWorkflow(ctx context.Context, req *historyservice.QueryWo
 		WorkflowExecution:          &commonpb.WorkflowExecution{WorkflowId: k.workflowID, RunId: k.runID},
 		WorkflowType:               &commonpb.WorkflowType{Name: v.typeName},
 		PreviousStartedEventId:     v.lastDone,
-		StartedEventId:             v.lastDone,
 		Attempt:                    1,
 		History:                    &historypb.History{Events: events},
 		Query:                      r.Query,
