@@ -177,7 +177,7 @@ func (c DevConfig) Validate() error {
 	}
 	if c.History != nil {
 		if err := c.History.Validate(); err != nil {
-			return fmt.Errorf("History: %w", err)
+			return fmt.Errorf("history config: %w", err)
 		}
 	}
 	return nil

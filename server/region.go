@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/uber-go/tally/v4"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
@@ -29,15 +30,10 @@ import (
 	"github.com/meridian-dev/meridian/services/matching"
 )
 
-// DevClusterName is the region name of a dev server, as in Temporal's.
-const DevClusterName = "active"
-
-// DefaultRetention is the retention of namespaces the dev server registers.
-const DefaultRetention = 24 * time.Hour
-
-// Dev is a running single-process region.
-type Dev struct {
-	cfg      DevConfig
+// Region is a running region in this process: frontend, history and
+// matching over one set of stores.
+type Region struct {
+	cfg      Config
 	logger   *zap.Logger
 	stores   *persistence.Stores
 	history  *history.Service
@@ -59,39 +55,59 @@ type historyRef struct {
 // StartDev starts every service of one region in this process on the
 // embedded store in cfg.DataDir and serves the frontend on
 // cfg.FrontendAddress().
-func StartDev(ctx context.Context, cfg DevConfig, logger *zap.Logger) (_ *Dev, err error) {
+func StartDev(ctx context.Context, cfg DevConfig, logger *zap.Logger) (*Region, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	d := &Dev{cfg: cfg, logger: logger, served: make(chan error, 1)}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir %s: %w", cfg.DataDir, err)
+	}
+	open := func(tally.Scope) (*persistence.Stores, error) {
+		stores, err := embedded.Open(cfg.DataDir, embedded.Options{Logger: logger})
+		if err != nil {
+			return nil, fmt.Errorf("open embedded store in %s: %w", cfg.DataDir, err)
+		}
+		return stores, nil
+	}
+	return Start(ctx, cfg.RegionConfig(), open, logger)
+}
+
+// StoreOpener opens a region's stores; scope receives the backend's metrics.
+type StoreOpener func(scope tally.Scope) (*persistence.Stores, error)
+
+// Start runs every service of one region in this process over the stores
+// open returns, and serves the frontend on cfg.FrontendAddress. The region
+// owns the stores: Stop (or a failed start) closes them.
+func Start(ctx context.Context, cfg Config, open StoreOpener, logger *zap.Logger) (_ *Region, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	d := &Region{cfg: cfg, logger: logger, served: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			d.Stop()
 		}
 	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("create data dir %s: %w", cfg.DataDir, err)
-	}
-	d.stores, err = embedded.Open(cfg.DataDir, embedded.Options{Logger: logger})
-	if err != nil {
-		return nil, fmt.Errorf("open embedded store in %s: %w", cfg.DataDir, err)
-	}
-	md, err := ensureClusterMetadata(ctx, d.stores.ClusterMetadata, DevClusterName, cfg.NumShards)
-	if err != nil {
-		return nil, err
-	}
-	numShards := md.HistoryShardCount
 	rootCfg := metrics.DefaultRootConfig()
 	rootCfg.ProcessMetrics = true
-	rootCfg.Tags = map[string]string{"cluster": DevClusterName}
+	rootCfg.Tags = map[string]string{"cluster": cfg.ClusterName}
 	d.root, err = metrics.NewRoot(rootCfg, logger)
 	if err != nil {
 		return nil, err
 	}
 	scope := d.root.Scope()
+	if d.stores, err = open(scope); err != nil {
+		return nil, err
+	}
+	md, err := ensureClusterMetadata(ctx, d.stores.ClusterMetadata, cfg)
+	if err != nil {
+		return nil, err
+	}
+	numShards := md.HistoryShardCount
 	clk := clock.Real()
 	registry := namespace.NewRegistry(d.stores.Namespace, clk, 0)
-	hostID := "dev-" + uuid.NewString()
+	hostID := cfg.ClusterName + "-" + uuid.NewString()
 
 	hist := &historyRef{}
 	d.matching, err = matching.NewService(matching.DefaultConfig(), matching.Deps{
@@ -117,7 +133,7 @@ func StartDev(ctx context.Context, cfg DevConfig, logger *zap.Logger) (_ *Dev, e
 	fcfg.InitialFailoverVersion = md.InitialFailoverVersion
 	d.frontend, err = frontend.NewService(fcfg, frontend.Deps{
 		Namespaces: registry, NamespaceStore: d.stores.Namespace, Visibility: d.stores.Visibility,
-		ClusterName: DevClusterName, History: d.history, Matching: d.matching,
+		ClusterName: cfg.ClusterName, History: d.history, Matching: d.matching,
 		Clock: clk, Logger: logger, Metrics: scope,
 	})
 	if err != nil {
@@ -132,14 +148,14 @@ func StartDev(ctx context.Context, cfg DevConfig, logger *zap.Logger) (_ *Dev, e
 	if err := d.bootstrapNamespaces(ctx); err != nil {
 		return nil, err
 	}
-	d.listener, err = net.Listen("tcp", cfg.FrontendAddress())
+	d.listener, err = net.Listen("tcp", cfg.FrontendAddress)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.FrontendAddress(), err)
+		return nil, fmt.Errorf("listen on %s: %w", cfg.FrontendAddress, err)
 	}
 	d.grpc = frontend.NewGRPCServer(d.frontend)
 	go func() { d.served <- d.grpc.Serve(d.listener) }()
-	if addr := cfg.MetricsAddress(); addr != "" {
-		d.mserver, err = metrics.NewServer(metrics.ServerConfig{Address: addr, EnablePprof: cfg.Pprof}, d.root.Handler(), logger)
+	if cfg.MetricsAddress != "" {
+		d.mserver, err = metrics.NewServer(metrics.ServerConfig{Address: cfg.MetricsAddress, EnablePprof: cfg.Pprof}, d.root.Handler(), logger)
 		if err != nil {
 			return nil, err
 		}
@@ -147,13 +163,16 @@ func StartDev(ctx context.Context, cfg DevConfig, logger *zap.Logger) (_ *Dev, e
 			return nil, err
 		}
 	}
-	logger.Info("dev server started",
-		zap.String("address", d.Address()), zap.String("data_dir", cfg.DataDir), zap.Int32("shards", numShards))
+	logger.Info("region started",
+		zap.String("cluster", cfg.ClusterName), zap.String("address", d.Address()), zap.Int32("shards", numShards))
 	return d, nil
 }
 
+// Served reports the frontend's Serve result if it stops serving on its own.
+func (d *Region) Served() <-chan error { return d.served }
+
 // Address is the frontend's host:port.
-func (d *Dev) Address() string {
+func (d *Region) Address() string {
 	if d.listener == nil {
 		return ""
 	}
@@ -161,7 +180,7 @@ func (d *Dev) Address() string {
 }
 
 // Stop stops serving and stops every service; safe to call more than once.
-func (d *Dev) Stop() {
+func (d *Region) Stop() {
 	if d.grpc != nil {
 		stopped := make(chan struct{})
 		go func() { d.grpc.GracefulStop(); close(stopped) }()
@@ -204,12 +223,12 @@ func (d *Dev) Stop() {
 
 // ensureClusterMetadata records the cluster's immutable facts on first start
 // and refuses a later start that would remap workflows to other shards.
-func ensureClusterMetadata(ctx context.Context, st persistence.ClusterMetadataStore, name string, shards int32) (*persistencepb.ClusterMetadata, error) {
-	md, err := st.GetClusterMetadata(ctx, name)
+func ensureClusterMetadata(ctx context.Context, st persistence.ClusterMetadataStore, cfg Config) (*persistencepb.ClusterMetadata, error) {
+	md, err := st.GetClusterMetadata(ctx, cfg.ClusterName)
 	if errors.Is(err, persistence.ErrNotFound) {
 		md = &persistencepb.ClusterMetadata{
-			ClusterName: name, ClusterId: uuid.NewString(), HistoryShardCount: shards,
-			InitialFailoverVersion: 1, FailoverVersionIncrement: 10, Version: 1,
+			ClusterName: cfg.ClusterName, ClusterId: uuid.NewString(), HistoryShardCount: cfg.NumShards,
+			InitialFailoverVersion: cfg.InitialFailoverVersion, FailoverVersionIncrement: cfg.FailoverVersionIncrement, Version: 1,
 		}
 		if err := st.SaveClusterMetadata(ctx, md); err != nil {
 			return nil, fmt.Errorf("save cluster metadata: %w", err)
@@ -219,16 +238,17 @@ func ensureClusterMetadata(ctx context.Context, st persistence.ClusterMetadataSt
 	if err != nil {
 		return nil, fmt.Errorf("read cluster metadata: %w", err)
 	}
-	if md.HistoryShardCount != shards {
-		return nil, fmt.Errorf("--shards %d: this data directory was created with %d shards; the count cannot change", shards, md.HistoryShardCount)
+	if md.HistoryShardCount != cfg.NumShards {
+		return nil, fmt.Errorf("shards %d: cluster %s was created with %d history shards; the count cannot change",
+			cfg.NumShards, cfg.ClusterName, md.HistoryShardCount)
 	}
 	return md, nil
 }
 
 // bootstrapNamespaces registers the configured namespaces and search
 // attributes through the frontend, so the same rules apply as for users.
-func (d *Dev) bootstrapNamespaces(ctx context.Context) error {
-	for _, name := range d.cfg.AllNamespaces() {
+func (d *Region) bootstrapNamespaces(ctx context.Context) error {
+	for _, name := range d.cfg.Namespaces {
 		_, err := d.frontend.RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
 			Namespace:                        name,
 			WorkflowExecutionRetentionPeriod: durationpb.New(DefaultRetention),

@@ -132,7 +132,7 @@ func actRestart(t *testing.T, e *env) {
 	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
 	ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
 	defer cancel()
-	var dev *server.Dev
+	var dev *server.Region
 	// The old listener is closed, but the port may take a moment to free.
 	require.Eventually(t, func() bool {
 		var err error

@@ -167,7 +167,7 @@ func TestActivityRetryNonRetryable(t *testing.T) {
 
 // TestActivityRetryNextRetryDelay: an ApplicationError's NextRetryDelay
 // replaces the policy's backoff. The policy's interval is an hour, so the
-// second attempt happens within the test only if the delay is honoured.
+// second attempt happens within the test only if the delay is honored.
 // While attempt 2 runs, DescribeWorkflowExecution shows it with the first
 // attempt's failure.
 func TestActivityRetryNextRetryDelay(t *testing.T) {

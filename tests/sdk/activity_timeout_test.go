@@ -16,11 +16,11 @@ import (
 )
 
 // actTimeoutCase runs the workflow "timeout", which executes the activity
-// "stuck" once with opts, and returns the workflow's error, the attempts
-// the activity saw and the history. The activity heartbeats what
+// "stuck" once with opts, and returns the attempts the activity saw, the
+// history and the workflow's error. The activity heartbeats what
 // heartbeats returns for its attempt (nothing when nil), then blocks until
 // its context ends or the test does.
-func actTimeoutCase(t *testing.T, opts workflow.ActivityOptions, heartbeats func(attempt int32) []int) (error, []int32, []*historypb.HistoryEvent) {
+func actTimeoutCase(t *testing.T, opts workflow.ActivityOptions, heartbeats func(attempt int32) []int) ([]int32, []*historypb.HistoryEvent, error) {
 	t.Helper()
 	e := newEnv(t)
 	tq := actName(t, "tq")
@@ -55,13 +55,13 @@ func actTimeoutCase(t *testing.T, opts workflow.ActivityOptions, heartbeats func
 	require.NoError(t, err)
 	wfErr := run.Get(ctx, nil)
 	require.Error(t, wfErr, "the activity must time out")
-	return wfErr, attempts.get(), actHistory(t, e.client, run.GetID(), run.GetRunID())
+	return attempts.get(), actHistory(t, e.client, run.GetID(), run.GetRunID()), wfErr
 }
 
 // actRequireTimeout checks that err is an ActivityError with retry state
 // state wrapping a TimeoutError of type typ, and that the history closed
 // the activity with one ActivityTaskTimedOut saying the same.
-func actRequireTimeout(t *testing.T, err error, events []*historypb.HistoryEvent, typ enumspb.TimeoutType, state enumspb.RetryState) *temporal.TimeoutError {
+func actRequireTimeout(t *testing.T, err error, events []*historypb.HistoryEvent, typ enumspb.TimeoutType, state enumspb.RetryState) {
 	t.Helper()
 	var actErr *temporal.ActivityError
 	require.ErrorAs(t, err, &actErr)
@@ -75,7 +75,6 @@ func actRequireTimeout(t *testing.T, err error, events []*historypb.HistoryEvent
 	attrs := timedOut[0].GetActivityTaskTimedOutEventAttributes()
 	require.Equal(t, typ, attrs.GetFailure().GetTimeoutFailureInfo().GetTimeoutType())
 	require.Equal(t, state, attrs.GetRetryState())
-	return timeoutErr
 }
 
 // TestActivityTimeoutScheduleToStart: an activity on a queue nobody polls
@@ -83,7 +82,7 @@ func actRequireTimeout(t *testing.T, err error, events []*historypb.HistoryEvent
 // retried even though the policy allows more attempts.
 func TestActivityTimeoutScheduleToStart(t *testing.T) {
 	t.Parallel()
-	err, attempts, events := actTimeoutCase(t, workflow.ActivityOptions{
+	attempts, events, err := actTimeoutCase(t, workflow.ActivityOptions{
 		TaskQueue:              actName(t, "nobody-polls"),
 		ScheduleToStartTimeout: time.Second,
 		StartToCloseTimeout:    5 * time.Second,
@@ -99,7 +98,7 @@ func TestActivityTimeoutScheduleToStart(t *testing.T) {
 // attempts are used up the workflow gets a START_TO_CLOSE timeout.
 func TestActivityTimeoutStartToClose(t *testing.T) {
 	t.Parallel()
-	err, attempts, events := actTimeoutCase(t, workflow.ActivityOptions{
+	attempts, events, err := actTimeoutCase(t, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, MaximumAttempts: 2},
 	}, nil)
@@ -115,7 +114,7 @@ func TestActivityTimeoutStartToClose(t *testing.T) {
 // until the schedule-to-close deadline ends the activity.
 func TestActivityTimeoutScheduleToClose(t *testing.T) {
 	t.Parallel()
-	err, attempts, events := actTimeoutCase(t, workflow.ActivityOptions{
+	attempts, events, err := actTimeoutCase(t, workflow.ActivityOptions{
 		ScheduleToCloseTimeout: 2500 * time.Millisecond,
 		StartToCloseTimeout:    time.Second,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 1},
@@ -132,13 +131,15 @@ func TestActivityTimeoutScheduleToClose(t *testing.T) {
 // the last heartbeat details.
 func TestActivityTimeoutHeartbeat(t *testing.T) {
 	t.Parallel()
-	err, attempts, events := actTimeoutCase(t, workflow.ActivityOptions{
+	attempts, events, err := actTimeoutCase(t, workflow.ActivityOptions{
 		StartToCloseTimeout: 20 * time.Second,
 		HeartbeatTimeout:    time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	}, func(int32) []int { return []int{7, 8, 9} })
 	require.Equal(t, []int32{1}, attempts)
-	timeoutErr := actRequireTimeout(t, err, events, enumspb.TIMEOUT_TYPE_HEARTBEAT, enumspb.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED)
+	actRequireTimeout(t, err, events, enumspb.TIMEOUT_TYPE_HEARTBEAT, enumspb.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED)
+	var timeoutErr *temporal.TimeoutError
+	require.ErrorAs(t, err, &timeoutErr)
 	require.True(t, timeoutErr.HasLastHeartbeatDetails())
 	var last int
 	require.NoError(t, timeoutErr.LastHeartbeatDetails(&last))

@@ -27,7 +27,7 @@ func freePort(t *testing.T) int {
 // env is one in-process dev server and an SDK client dialed to it.
 type env struct {
 	t      *testing.T
-	dev    *server.Dev
+	dev    *server.Region
 	cfg    server.DevConfig
 	client client.Client
 }

@@ -152,7 +152,7 @@ func wfRestart(t *testing.T, e *env) {
 	t.Helper()
 	e.stop()
 	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	var dev *server.Dev
+	var dev *server.Region
 	// The old listener is closed, but the port may take a moment to free.
 	require.Eventually(t, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), wfTestTimeout)

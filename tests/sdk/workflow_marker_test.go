@@ -15,11 +15,10 @@ import (
 
 // wfMarkersResult is what wfMarkers returns and answers to query "values".
 type wfMarkersResult struct {
-	Random    int
-	Mutable   []string
-	Version   workflow.Version
-	Local     string
-	LocalSlow string
+	Random  int
+	Mutable []string
+	Version workflow.Version
+	Local   string
 }
 
 // wfLocalUpper is a local activity.

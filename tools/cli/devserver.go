@@ -22,7 +22,7 @@ func (a *App) newServerCommand() *cobra.Command {
 		Use:   "server",
 		Short: "Run Meridian server processes",
 	}
-	c.AddCommand(a.newStartDevCommand())
+	c.AddCommand(a.newStartDevCommand(), a.newStartCommand())
 	return c
 }
 

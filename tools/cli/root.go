@@ -35,6 +35,8 @@ type App struct {
 	UserHomeDir func() (string, error)
 	// RunDev runs the dev server until ctx ends.
 	RunDev func(ctx context.Context, cfg server.DevConfig, logger *zap.Logger) error
+	// RunFile runs the region a config file describes until ctx ends.
+	RunFile func(ctx context.Context, fc *server.FileConfig, logger *zap.Logger) error
 	// LogOutput is where loggers write; nil means standard error.
 	LogOutput zapcore.WriteSyncer
 
@@ -50,6 +52,7 @@ func NewApp(stdout, stderr io.Writer) *App {
 		Getenv:      os.Getenv,
 		UserHomeDir: os.UserHomeDir,
 		RunDev:      server.RunDev,
+		RunFile:     server.RunFile,
 	}
 }
 
@@ -114,6 +117,7 @@ func (a *App) NewRootCommand() *cobra.Command {
 		a.newServerCommand(),
 		a.newNamespaceCommand(),
 		a.newWorkflowCommand(),
+		a.newSchemaCommand(),
 		a.newVersionCommand(),
 	)
 	return root

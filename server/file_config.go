@@ -1,0 +1,183 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/uber-go/tally/v4"
+	"go.uber.org/zap"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/meridian-dev/meridian/common/log"
+	"github.com/meridian-dev/meridian/persistence"
+	"github.com/meridian-dev/meridian/persistence/cassandra"
+	"github.com/meridian-dev/meridian/persistence/embedded"
+)
+
+// FileConfig is the YAML file `meridian server start --config FILE` reads.
+// deploy/config/*.yaml are working samples.
+type FileConfig struct {
+	Cluster struct {
+		Name                     string `yaml:"name"`
+		Shards                   int32  `yaml:"shards"`
+		InitialFailoverVersion   int64  `yaml:"initial_failover_version"`
+		FailoverVersionIncrement int64  `yaml:"failover_version_increment"`
+	} `yaml:"cluster"`
+	Frontend struct {
+		Address string `yaml:"address"`
+	} `yaml:"frontend"`
+	Metrics struct {
+		Address string `yaml:"address"`
+		Pprof   bool   `yaml:"pprof"`
+	} `yaml:"metrics"`
+	Log struct {
+		Level  string `yaml:"level"`
+		Format string `yaml:"format"`
+	} `yaml:"log"`
+	// Namespaces registered at start when missing. Default [default].
+	Namespaces []string `yaml:"namespaces"`
+	// SearchAttributes NAME: TYPE registered on those namespaces.
+	SearchAttributes map[string]string `yaml:"search_attributes"`
+	Persistence      struct {
+		Cassandra *struct {
+			Hosts             []string      `yaml:"hosts"`
+			Port              int           `yaml:"port"`
+			Keyspace          string        `yaml:"keyspace"`
+			Consistency       string        `yaml:"consistency"`
+			SerialConsistency string        `yaml:"serial_consistency"`
+			LocalDatacenter   string        `yaml:"local_datacenter"`
+			Timeout           time.Duration `yaml:"timeout"`
+			ConnectTimeout    time.Duration `yaml:"connect_timeout"`
+			NumConns          int           `yaml:"num_conns"`
+			Username          string        `yaml:"username"`
+			Password          string        `yaml:"password"`
+		} `yaml:"cassandra"`
+		Embedded *struct {
+			DataDir string `yaml:"data_dir"`
+		} `yaml:"embedded"`
+	} `yaml:"persistence"`
+}
+
+// LoadFileConfig reads and validates a config file. Unknown keys are errors,
+// so that a typo does not silently fall back to a default.
+func LoadFileConfig(path string) (*FileConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	var fc FileConfig
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fc); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := fc.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return &fc, nil
+}
+
+// Validate names the first bad key.
+func (fc *FileConfig) Validate() error {
+	p := fc.Persistence
+	switch {
+	case p.Cassandra == nil && p.Embedded == nil:
+		return errors.New("persistence: set persistence.cassandra or persistence.embedded")
+	case p.Cassandra != nil && p.Embedded != nil:
+		return errors.New("persistence: set only one of persistence.cassandra and persistence.embedded")
+	case p.Embedded != nil && p.Embedded.DataDir == "":
+		return errors.New("persistence.embedded.data_dir: required")
+	}
+	if p.Cassandra != nil {
+		if err := fc.cassandraConfig().Validate(); err != nil {
+			return fmt.Errorf("persistence.cassandra: %w", err)
+		}
+	}
+	if _, err := fc.searchAttributes(); err != nil {
+		return err
+	}
+	if _, err := log.ParseFormat(fc.LogConfig().Format); err != nil {
+		return fmt.Errorf("log.format: %w", err)
+	}
+	if _, _, err := log.ParseLevel(fc.LogConfig().Level); err != nil {
+		return fmt.Errorf("log.level: %w", err)
+	}
+	rc, err := fc.Region()
+	if err != nil {
+		return err
+	}
+	return rc.Validate()
+}
+
+// LogConfig is the logger the file asks for.
+func (fc *FileConfig) LogConfig() log.Config {
+	c := log.DefaultConfig()
+	if fc.Log.Level != "" {
+		c.Level = fc.Log.Level
+	}
+	if fc.Log.Format != "" {
+		c.Format = fc.Log.Format
+	}
+	return c
+}
+
+func (fc *FileConfig) searchAttributes() ([]SearchAttribute, error) {
+	var out []SearchAttribute
+	for name, typ := range fc.SearchAttributes {
+		t, err := ParseSearchAttributeType(typ)
+		if err != nil {
+			return nil, fmt.Errorf("search_attributes.%s: %w", name, err)
+		}
+		out = append(out, SearchAttribute{Name: name, Type: t})
+	}
+	return out, nil
+}
+
+// Region is the region the file describes.
+func (fc *FileConfig) Region() (Config, error) {
+	sas, err := fc.searchAttributes()
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{
+		ClusterName:              fc.Cluster.Name,
+		FrontendAddress:          fc.Frontend.Address,
+		NumShards:                fc.Cluster.Shards,
+		Namespaces:               fc.Namespaces,
+		SearchAttributes:         sas,
+		MetricsAddress:           fc.Metrics.Address,
+		Pprof:                    fc.Metrics.Pprof,
+		InitialFailoverVersion:   fc.Cluster.InitialFailoverVersion,
+		FailoverVersionIncrement: fc.Cluster.FailoverVersionIncrement,
+	}, nil
+}
+
+func (fc *FileConfig) cassandraConfig() cassandra.Config {
+	c := fc.Persistence.Cassandra
+	return cassandra.Config{
+		Hosts: c.Hosts, Port: c.Port, Keyspace: c.Keyspace, Consistency: c.Consistency,
+		SerialConsistency: c.SerialConsistency, LocalDatacenter: c.LocalDatacenter, Timeout: c.Timeout,
+		ConnectTimeout: c.ConnectTimeout, NumConns: c.NumConns, Username: c.Username, Password: c.Password,
+	}
+}
+
+// Opener opens the stores the file names.
+func (fc *FileConfig) Opener(logger *zap.Logger) StoreOpener {
+	if fc.Persistence.Embedded != nil {
+		dir := fc.Persistence.Embedded.DataDir
+		return func(tally.Scope) (*persistence.Stores, error) {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("create data dir %s: %w", dir, err)
+			}
+			return embedded.Open(dir, embedded.Options{Logger: logger})
+		}
+	}
+	cfg := fc.cassandraConfig()
+	return func(scope tally.Scope) (*persistence.Stores, error) {
+		cfg.Metrics = scope
+		return cassandra.Open(cfg, logger)
+	}
+}

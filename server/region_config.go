@@ -1,0 +1,115 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/meridian-dev/meridian/services/history"
+)
+
+// DevClusterName is the region name of a dev server, as in Temporal's.
+const DevClusterName = "active"
+
+// DefaultRetention is the retention of namespaces a region registers at start.
+const DefaultRetention = 24 * time.Hour
+
+// Failover version defaults: region i owns versions v == initial_i (mod
+// increment), so up to 10 regions can replicate to each other.
+const (
+	DefaultInitialFailoverVersion   = 1
+	DefaultFailoverVersionIncrement = 10
+)
+
+// Config configures one region running in this process (Start). Zero values
+// mean the defaults named on each field.
+type Config struct {
+	// ClusterName names this region. Default DevClusterName.
+	ClusterName string
+	// FrontendAddress is the host:port the frontend serves gRPC on. Required.
+	FrontendAddress string
+	// NumShards is the history shard count, fixed when the cluster is first
+	// started. Default DefaultDevShards.
+	NumShards int32
+	// Namespaces are registered at start when missing. Default
+	// [DefaultNamespace].
+	Namespaces []string
+	// SearchAttributes are registered on every namespace in Namespaces.
+	SearchAttributes []SearchAttribute
+	// History overrides history.DefaultConfig(); its NumShards is ignored.
+	History *history.Config
+	// MetricsAddress serves /metrics (and /debug/pprof when Pprof) when set.
+	MetricsAddress string
+	Pprof          bool
+	// InitialFailoverVersion and FailoverVersionIncrement are written to
+	// cluster metadata on first start. Defaults 1 and 10.
+	InitialFailoverVersion   int64
+	FailoverVersionIncrement int64
+}
+
+func (c Config) withDefaults() Config {
+	if c.ClusterName == "" {
+		c.ClusterName = DevClusterName
+	}
+	if c.NumShards == 0 {
+		c.NumShards = DefaultDevShards
+	}
+	if len(c.Namespaces) == 0 {
+		c.Namespaces = []string{DefaultNamespace}
+	}
+	if c.InitialFailoverVersion == 0 {
+		c.InitialFailoverVersion = DefaultInitialFailoverVersion
+	}
+	if c.FailoverVersionIncrement == 0 {
+		c.FailoverVersionIncrement = DefaultFailoverVersionIncrement
+	}
+	return c
+}
+
+// Validate returns an error naming the first bad field.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if _, _, err := net.SplitHostPort(c.FrontendAddress); err != nil {
+		return fmt.Errorf("frontend address %q: want host:port: %w", c.FrontendAddress, err)
+	}
+	if c.NumShards < 1 || c.NumShards > MaxShards {
+		return fmt.Errorf("shards %d: want 1 to %d", c.NumShards, MaxShards)
+	}
+	for _, ns := range c.Namespaces {
+		if err := ValidateNamespaceName(ns); err != nil {
+			return fmt.Errorf("namespaces: %w", err)
+		}
+	}
+	if c.MetricsAddress != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddress); err != nil {
+			return fmt.Errorf("metrics address %q: want host:port: %w", c.MetricsAddress, err)
+		}
+	}
+	if c.Pprof && c.MetricsAddress == "" {
+		return errors.New("pprof: served on the metrics endpoint; set the metrics address too")
+	}
+	if c.FailoverVersionIncrement < 1 || c.InitialFailoverVersion < 0 || c.InitialFailoverVersion >= c.FailoverVersionIncrement {
+		return fmt.Errorf("failover versions: want 0 <= initial (%d) < increment (%d)", c.InitialFailoverVersion, c.FailoverVersionIncrement)
+	}
+	if c.History != nil {
+		if err := c.History.Validate(); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+	}
+	return nil
+}
+
+// RegionConfig is the region a dev server runs.
+func (c DevConfig) RegionConfig() Config {
+	return Config{
+		ClusterName:      DevClusterName,
+		FrontendAddress:  c.FrontendAddress(),
+		NumShards:        c.NumShards,
+		Namespaces:       c.AllNamespaces(),
+		SearchAttributes: c.SearchAttributes,
+		History:          c.History,
+		MetricsAddress:   c.MetricsAddress(),
+		Pprof:            c.Pprof,
+	}
+}
