@@ -220,7 +220,7 @@ type NamespaceStore interface {
 
 // ClusterMetadataStore keeps this region's immutable cluster facts.
 type ClusterMetadataStore interface {
-	// GetClusterMetadata: ErrNotFound when the cluster was never initialised.
+	// GetClusterMetadata: ErrNotFound when the cluster was never initialized.
 	GetClusterMetadata(ctx context.Context, clusterName string) (*persistencepb.ClusterMetadata, error)
 	// SaveClusterMetadata writes md if the stored version equals
 	// md.Version-1 (or none is stored and md.Version == 1), else

@@ -18,11 +18,11 @@ var _ persistence.VisibilityFilter = (*listfilter.Filter)(nil)
 
 func ExampleParse() {
 	sa := listfilter.SearchAttributeTypes{"CustomerId": enumspb.INDEXED_VALUE_TYPE_KEYWORD}
-	f, err := listfilter.Parse(`workflowtype = 'x'`, sa)
+	_, err := listfilter.Parse(`workflowtype = 'x'`, sa)
 	var pe *listfilter.ParseError
 	fmt.Println(errors.As(err, &pe), err)
 
-	f, err = listfilter.Parse(
+	f, err := listfilter.Parse(
 		`CustomerId = "c-1" and ExecutionStatus = 'running' order by StartTime desc`, sa)
 	if err != nil {
 		panic(err)

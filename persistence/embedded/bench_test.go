@@ -73,7 +73,7 @@ func BenchmarkUpdateWorkflowExecution(b *testing.B) {
 		b.Run("goroutines="+strconv.Itoa(goroutines), func(b *testing.B) {
 			s, err := Open(b.TempDir(), Options{})
 			require.NoError(b, err)
-			defer s.Close()
+			defer func() { require.NoError(b, s.Close()) }()
 			ctx := b.Context()
 			const shardID = 1
 			_, err = s.Shard.GetOrCreateShard(ctx, &persistencepb.ShardInfo{ShardId: shardID, RangeId: 1})

@@ -48,8 +48,7 @@ func (s *clusterMetadataStore) SaveClusterMetadata(ctx context.Context, md *pers
 	}
 	b := s.d.pebble.NewBatch()
 	if err := setProto(b, key, md); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	return commit(b)
 }

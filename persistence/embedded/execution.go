@@ -88,19 +88,17 @@ func (s *executionStore) CreateWorkflowExecution(ctx context.Context, req *persi
 
 	b := s.d.pebble.NewBatch()
 	if err := s.addSnapshot(b, req.ShardID, runKey, &req.NewWorkflow); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	if req.Mode != persistence.CreateModeBypassCurrent {
 		if err := setProto(b, curKey, newCurrent(req.NewWorkflow.State)); err != nil {
-			b.Close()
-			return err
+			return discard(b, err)
 		}
 	}
 	return commit(b)
 }
 
-func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persistence.UpdateWorkflowExecutionRequest) error {
+func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persistence.UpdateWorkflowExecutionRequest) (err error) {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
@@ -150,7 +148,7 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 	}
 
 	b := s.d.pebble.NewBatch()
-	defer b.Close()
+	defer closeInto(&err, b, "batch")
 	if err := s.addSnapshot(b, req.ShardID, runKey, &req.Workflow); err != nil {
 		return err
 	}
@@ -224,13 +222,11 @@ func (s *executionStore) DeleteWorkflowExecution(ctx context.Context, shardID in
 	}
 	b := s.d.pebble.NewBatch()
 	if err := b.Delete(executionKey(shardID, namespaceID, workflowID, runID), nil); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	if cur != nil && cur.RunId == runID {
 		if err := b.Delete(curKey, nil); err != nil {
-			b.Close()
-			return err
+			return discard(b, err)
 		}
 	}
 	return commit(b)
@@ -312,7 +308,7 @@ func lastWriteVersion(st *persistencepb.WorkflowMutableState) int64 {
 
 // storedRecordVersion returns the db_record_version of the run at key, or
 // persistence.ErrNotFound.
-func storedRecordVersion(r pebble.Reader, key []byte) (int64, error) {
+func storedRecordVersion(r pebble.Reader, key []byte) (_ int64, err error) {
 	v, closer, err := r.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, persistence.ErrNotFound
@@ -320,7 +316,7 @@ func storedRecordVersion(r pebble.Reader, key []byte) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("embedded: get: %w", err)
 	}
-	defer closer.Close()
+	defer closeInto(&err, closer, "value")
 	return dbRecordVersion(v)
 }
 

@@ -56,13 +56,11 @@ func (s *historyStore) AppendHistoryNodes(ctx context.Context, req *persistence.
 	}
 	b := s.d.pebble.NewBatch()
 	if err := b.Set(historyNodeKey(historyBranchPrefix(br.TreeId, br.BranchId), first, req.TransactionID), v, nil); err != nil {
-		b.Close()
-		return 0, err
+		return 0, discard(b, err)
 	}
 	if req.IsNewBranch {
 		if err := b.Set(historyBranchKey(br.TreeId, br.BranchId), req.BranchToken, nil); err != nil {
-			b.Close()
-			return 0, err
+			return 0, discard(b, err)
 		}
 	}
 	if err := commit(b); err != nil {
@@ -120,7 +118,7 @@ type historyNode struct {
 // events in [MinEventID, MaxEventID). A page holds batches while their event
 // count stays within PageSize, and always at least one batch; PageSize <= 0
 // means no limit.
-func (s *historyStore) ReadHistoryBranch(ctx context.Context, req *persistence.ReadHistoryBranchRequest) (*persistence.ReadHistoryBranchResponse, error) {
+func (s *historyStore) ReadHistoryBranch(ctx context.Context, req *persistence.ReadHistoryBranchRequest) (_ *persistence.ReadHistoryBranchResponse, err error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -137,7 +135,7 @@ func (s *historyStore) ReadHistoryBranch(ctx context.Context, req *persistence.R
 	}
 	resp := &persistence.ReadHistoryBranchResponse{}
 	snap := s.d.pebble.NewSnapshot()
-	defer snap.Close()
+	defer closeInto(&err, snap, "snapshot")
 	for _, seg := range segments(br) {
 		lo, hi := max(cur.next, seg.begin), min(seg.end, req.MaxEventID)
 		if lo >= hi {
@@ -167,7 +165,7 @@ func (s *historyStore) ReadHistoryBranch(ctx context.Context, req *persistence.R
 
 // readSegment appends nodes with lo <= first < hi. It reports true when the
 // page filled up (resp.NextPageToken is then set).
-func (s *historyStore) readSegment(r pebble.Reader, prefix []byte, lo, hi int64, cur *historyCursor, resp *persistence.ReadHistoryBranchResponse, req *persistence.ReadHistoryBranchRequest) (bool, error) {
+func (s *historyStore) readSegment(r pebble.Reader, prefix []byte, lo, hi int64, cur *historyCursor, resp *persistence.ReadHistoryBranchResponse, req *persistence.ReadHistoryBranchRequest) (_ bool, err error) {
 	it, err := r.NewIter(&pebble.IterOptions{
 		LowerBound: historyNodeBound(prefix, lo),
 		UpperBound: historyNodeBound(prefix, hi),
@@ -175,7 +173,7 @@ func (s *historyStore) readSegment(r pebble.Reader, prefix []byte, lo, hi int64,
 	if err != nil {
 		return false, fmt.Errorf("embedded: iterate history: %w", err)
 	}
-	defer it.Close()
+	defer closeInto(&err, it, "iterator")
 	seen := int64(math.MinInt64)
 	for ok := it.First(); ok; ok = it.Next() {
 		first, txn := decodeHistoryNodeKey(it.Key())
@@ -230,7 +228,7 @@ func (s *historyStore) addNode(resp *persistence.ReadHistoryBranchResponse, cur 
 
 // nodeBefore returns the newest transaction of the last node with
 // begin <= first < id, or nil.
-func nodeBefore(r pebble.Reader, prefix []byte, begin, id int64) (*historyNode, error) {
+func nodeBefore(r pebble.Reader, prefix []byte, begin, id int64) (_ *historyNode, err error) {
 	it, err := r.NewIter(&pebble.IterOptions{
 		LowerBound: historyNodeBound(prefix, begin),
 		UpperBound: historyNodeBound(prefix, id),
@@ -238,7 +236,7 @@ func nodeBefore(r pebble.Reader, prefix []byte, begin, id int64) (*historyNode, 
 	if err != nil {
 		return nil, fmt.Errorf("embedded: iterate history: %w", err)
 	}
-	defer it.Close()
+	defer closeInto(&err, it, "iterator")
 	if !it.Last() {
 		return nil, it.Error()
 	}
@@ -273,12 +271,10 @@ func (s *historyStore) DeleteHistoryBranch(ctx context.Context, shardID int32, b
 	prefix := historyBranchPrefix(br.TreeId, br.BranchId)
 	b := s.d.pebble.NewBatch()
 	if err := b.DeleteRange(prefix, prefixEnd(prefix), nil); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	if err := b.Delete(historyBranchKey(br.TreeId, br.BranchId), nil); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	return commit(b)
 }

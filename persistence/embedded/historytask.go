@@ -19,7 +19,7 @@ func taskKeyOf(shardID int32, c persistencepb.TaskCategory, k persistence.TaskKe
 
 // GetHistoryTasks pages through [MinKey, MaxKey). The page token is the key
 // of the last task returned; the next page starts just after it.
-func (s *executionStore) GetHistoryTasks(ctx context.Context, req *persistence.GetHistoryTasksRequest) ([]*persistencepb.HistoryTask, []byte, error) {
+func (s *executionStore) GetHistoryTasks(ctx context.Context, req *persistence.GetHistoryTasksRequest) (_ []*persistencepb.HistoryTask, _ []byte, err error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -48,7 +48,7 @@ func (s *executionStore) GetHistoryTasks(ctx context.Context, req *persistence.G
 	if err != nil {
 		return nil, nil, fmt.Errorf("embedded: iterate history tasks: %w", err)
 	}
-	defer it.Close()
+	defer closeInto(&err, it, "iterator")
 	var (
 		tasks   []*persistencepb.HistoryTask
 		lastKey []byte
@@ -86,8 +86,7 @@ func (s *executionStore) RangeCompleteHistoryTasks(ctx context.Context, shardID 
 	}
 	b := s.d.pebble.NewBatch()
 	if err := b.DeleteRange(lower, upper, nil); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	return commit(b)
 }

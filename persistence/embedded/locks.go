@@ -9,7 +9,7 @@ import (
 // wait for each other; correctness never depends on the stripe count.
 const stripeCount = 1024
 
-// stripedMutex serialises work per key hash.
+// stripedMutex serializes work per key hash.
 type stripedMutex struct {
 	mu [stripeCount]sync.Mutex
 }

@@ -44,12 +44,10 @@ func (s *namespaceStore) CreateNamespace(ctx context.Context, ns *persistencepb.
 	}
 	b := s.d.pebble.NewBatch()
 	if err := setProto(b, namespaceByIDKey(id), ns); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	if err := b.Set(namespaceByNameKey(name), []byte(id), nil); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	return commit(b)
 }
@@ -65,12 +63,12 @@ func (s *namespaceStore) GetNamespaceByID(ctx context.Context, id string) (*pers
 	return ns, nil
 }
 
-func (s *namespaceStore) GetNamespaceByName(ctx context.Context, name string) (*persistencepb.NamespaceDetail, error) {
+func (s *namespaceStore) GetNamespaceByName(ctx context.Context, name string) (_ *persistencepb.NamespaceDetail, err error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
 	snap := s.d.pebble.NewSnapshot()
-	defer snap.Close()
+	defer closeInto(&err, snap, "snapshot")
 	id, err := getRaw(snap, namespaceByNameKey(name))
 	if err != nil {
 		return nil, err
@@ -104,15 +102,14 @@ func (s *namespaceStore) UpdateNamespace(ctx context.Context, ns *persistencepb.
 	}
 	b := s.d.pebble.NewBatch()
 	if err := setProto(b, namespaceByIDKey(id), ns); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	return commit(b)
 }
 
 // ListNamespaces pages in name order; the page token is the last name
 // returned. pageSize <= 0 means no limit.
-func (s *namespaceStore) ListNamespaces(ctx context.Context, pageSize int, nextPageToken []byte) ([]*persistencepb.NamespaceDetail, []byte, error) {
+func (s *namespaceStore) ListNamespaces(ctx context.Context, pageSize int, nextPageToken []byte) (_ []*persistencepb.NamespaceDetail, _ []byte, err error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, nil, err
 	}
@@ -121,12 +118,12 @@ func (s *namespaceStore) ListNamespaces(ctx context.Context, pageSize int, nextP
 		lower = successor(namespaceByNameKey(string(nextPageToken)))
 	}
 	snap := s.d.pebble.NewSnapshot()
-	defer snap.Close()
+	defer closeInto(&err, snap, "snapshot")
 	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: []byte{tableNamespaceByName + 1}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("embedded: iterate namespaces: %w", err)
 	}
-	defer it.Close()
+	defer closeInto(&err, it, "iterator")
 	var out []*persistencepb.NamespaceDetail
 	for ok := it.First(); ok; ok = it.Next() {
 		if pageSize > 0 && len(out) == pageSize {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/cockroachdb/pebble"
@@ -20,13 +21,13 @@ type db struct {
 	cache  *pebble.Cache
 
 	shards shardCache
-	// workflows serialises condition checks and commits per (shard,
+	// workflows serializes condition checks and commits per (shard,
 	// namespace, workflow ID) stripe.
 	workflows stripedMutex
 	// taskQueues fences backlog writes: readers are writes conditional on
 	// range_id, the writer is LeaseTaskQueue.
 	taskQueues stripedRWMutex
-	// queues serialises ID allocation per queue.
+	// queues serializes ID allocation per queue.
 	queues      stripedMutex
 	namespaceMu sync.Mutex
 	clusterMu   sync.Mutex
@@ -123,12 +124,12 @@ func ensureDir(fs vfs.FS, dir string) error {
 	return nil
 }
 
-func syncDir(fs vfs.FS, dir string) error {
+func syncDir(fs vfs.FS, dir string) (err error) {
 	d, err := fs.OpenDir(dir)
 	if err != nil {
 		return fmt.Errorf("embedded: open %s: %w", dir, err)
 	}
-	defer d.Close()
+	defer closeInto(&err, d, "directory "+dir)
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("embedded: sync %s: %w", dir, err)
 	}
@@ -145,7 +146,7 @@ func (d *db) close() error {
 }
 
 // get reads key from r into m; persistence.ErrNotFound when absent.
-func get(r pebble.Reader, key []byte, m proto.Message) error {
+func get(r pebble.Reader, key []byte, m proto.Message) (err error) {
 	v, closer, err := r.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return persistence.ErrNotFound
@@ -153,7 +154,7 @@ func get(r pebble.Reader, key []byte, m proto.Message) error {
 	if err != nil {
 		return fmt.Errorf("embedded: get: %w", err)
 	}
-	defer closer.Close()
+	defer closeInto(&err, closer, "value")
 	if err := proto.Unmarshal(v, m); err != nil {
 		return fmt.Errorf("embedded: decode %T: %w", m, err)
 	}
@@ -161,7 +162,7 @@ func get(r pebble.Reader, key []byte, m proto.Message) error {
 }
 
 // getRaw returns a copy of key's value, or persistence.ErrNotFound.
-func getRaw(r pebble.Reader, key []byte) ([]byte, error) {
+func getRaw(r pebble.Reader, key []byte) (_ []byte, err error) {
 	v, closer, err := r.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, persistence.ErrNotFound
@@ -169,7 +170,7 @@ func getRaw(r pebble.Reader, key []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: get: %w", err)
 	}
-	defer closer.Close()
+	defer closeInto(&err, closer, "value")
 	return append([]byte(nil), v...), nil
 }
 
@@ -182,7 +183,9 @@ func exists(r pebble.Reader, key []byte) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("embedded: get: %w", err)
 	}
-	closer.Close()
+	if err := closer.Close(); err != nil {
+		return false, fmt.Errorf("embedded: close value: %w", err)
+	}
 	return true, nil
 }
 
@@ -197,12 +200,31 @@ func setProto(b *pebble.Batch, key []byte, m proto.Message) error {
 
 // commit makes b durable (fsync of the WAL; concurrent commits share one
 // fsync) and releases it.
-func commit(b *pebble.Batch) error {
-	defer b.Close()
+func commit(b *pebble.Batch) (err error) {
+	defer closeInto(&err, b, "batch")
 	if err := b.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("embedded: commit: %w", err)
 	}
 	return nil
+}
+
+// discard releases b, which is not to be committed, and returns err, the
+// reason why; a failure to release it is joined to err.
+func discard(b *pebble.Batch, err error) error {
+	if cerr := b.Close(); cerr != nil {
+		return errors.Join(err, fmt.Errorf("embedded: close batch: %w", cerr))
+	}
+	return err
+}
+
+// closeInto closes c (what names it in the error) and reports a failure to
+// close through *err when *err is nil. An error already being returned takes
+// precedence: it is the cause, and an iterator's Close repeats the error its
+// Error method reported.
+func closeInto(err *error, c io.Closer, what string) {
+	if cerr := c.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("embedded: close %s: %w", what, cerr)
+	}
 }
 
 func ctxErr(ctx context.Context) error {

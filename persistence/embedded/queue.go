@@ -42,12 +42,10 @@ func (s *queueStore) Enqueue(ctx context.Context, queue string, payload []byte) 
 	id := last + 1
 	b := s.d.pebble.NewBatch()
 	if err := b.Set(queueMessageKey(queue, id), payload, nil); err != nil {
-		b.Close()
-		return 0, err
+		return 0, discard(b, err)
 	}
 	if err := b.Set(metaKey, binary.BigEndian.AppendUint64(nil, uint64(id)), nil); err != nil {
-		b.Close()
-		return 0, err
+		return 0, discard(b, err)
 	}
 	if err := commit(b); err != nil {
 		return 0, err
@@ -55,7 +53,7 @@ func (s *queueStore) Enqueue(ctx context.Context, queue string, payload []byte) 
 	return id, nil
 }
 
-func (s *queueStore) Read(ctx context.Context, queue string, afterID int64, max int) ([]persistence.QueueMessage, error) {
+func (s *queueStore) Read(ctx context.Context, queue string, afterID int64, max int) (_ []persistence.QueueMessage, err error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -71,7 +69,7 @@ func (s *queueStore) Read(ctx context.Context, queue string, afterID int64, max 
 	if err != nil {
 		return nil, fmt.Errorf("embedded: iterate queue: %w", err)
 	}
-	defer it.Close()
+	defer closeInto(&err, it, "iterator")
 	var out []persistence.QueueMessage
 	for ok := it.First(); ok && len(out) < max; ok = it.Next() {
 		k := it.Key()
@@ -92,8 +90,7 @@ func (s *queueStore) DeleteBefore(ctx context.Context, queue string, id int64) e
 	}
 	b := s.d.pebble.NewBatch()
 	if err := b.DeleteRange(queuePrefix(queue), queueMessageKey(queue, id), nil); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	return commit(b)
 }

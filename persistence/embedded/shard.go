@@ -127,8 +127,7 @@ func (s *shardStore) GetOrCreateShard(ctx context.Context, initial *persistencep
 	}
 	b := s.d.pebble.NewBatch()
 	if err := setProto(b, shardInfoKey(initial.ShardId), initial); err != nil {
-		b.Close()
-		return nil, err
+		return nil, discard(b, err)
 	}
 	if err := commit(b); err != nil {
 		e.loaded = false
@@ -158,8 +157,7 @@ func (s *shardStore) UpdateShard(ctx context.Context, info *persistencepb.ShardI
 	}
 	b := s.d.pebble.NewBatch()
 	if err := setProto(b, shardInfoKey(info.ShardId), info); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	if err := commit(b); err != nil {
 		// The write may or may not be on disk: reload before trusting the

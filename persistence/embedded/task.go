@@ -79,8 +79,7 @@ func (s *taskStore) LeaseTaskQueue(ctx context.Context, key persistence.TaskQueu
 	info.Kind = enumspb.TaskQueueKind(kind)
 	b := s.d.pebble.NewBatch()
 	if err := setProto(b, rowKey, info); err != nil {
-		b.Close()
-		return nil, err
+		return nil, discard(b, err)
 	}
 	if err := commit(b); err != nil {
 		return nil, err
@@ -102,8 +101,7 @@ func (s *taskStore) UpdateTaskQueue(ctx context.Context, info *persistencepb.Tas
 	}
 	b := s.d.pebble.NewBatch()
 	if err := setProto(b, taskQueueKey(key.NamespaceID, key.Name, key.TaskType), info); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	return commit(b)
 }
@@ -125,14 +123,13 @@ func (s *taskStore) CreateTasks(ctx context.Context, key persistence.TaskQueueKe
 	b := s.d.pebble.NewBatch()
 	for _, t := range tasks {
 		if err := setProto(b, taskQueueTaskKey(prefix, t.TaskId), t); err != nil {
-			b.Close()
-			return err
+			return discard(b, err)
 		}
 	}
 	return commit(b)
 }
 
-func (s *taskStore) GetTasks(ctx context.Context, key persistence.TaskQueueKey, minTaskID, maxTaskID int64, batchSize int) ([]*persistencepb.TaskQueueTask, error) {
+func (s *taskStore) GetTasks(ctx context.Context, key persistence.TaskQueueKey, minTaskID, maxTaskID int64, batchSize int) (_ []*persistencepb.TaskQueueTask, err error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -152,7 +149,7 @@ func (s *taskStore) GetTasks(ctx context.Context, key persistence.TaskQueueKey, 
 	if err != nil {
 		return nil, fmt.Errorf("embedded: iterate tasks: %w", err)
 	}
-	defer it.Close()
+	defer closeInto(&err, it, "iterator")
 	var tasks []*persistencepb.TaskQueueTask
 	for ok := it.First(); ok && len(tasks) < batchSize; ok = it.Next() {
 		t := &persistencepb.TaskQueueTask{}
@@ -174,13 +171,12 @@ func (s *taskStore) CompleteTasksLessThan(ctx context.Context, key persistence.T
 	prefix := taskQueueTaskPrefix(key.NamespaceID, key.Name, key.TaskType)
 	b := s.d.pebble.NewBatch()
 	if err := b.DeleteRange(prefix, taskQueueTaskKey(prefix, exclusiveMaxTaskID), nil); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	return commit(b)
 }
 
-func (s *taskStore) ListTaskQueues(ctx context.Context) ([]*persistencepb.TaskQueueInfo, error) {
+func (s *taskStore) ListTaskQueues(ctx context.Context) (_ []*persistencepb.TaskQueueInfo, err error) {
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
@@ -191,7 +187,7 @@ func (s *taskStore) ListTaskQueues(ctx context.Context) ([]*persistencepb.TaskQu
 	if err != nil {
 		return nil, fmt.Errorf("embedded: iterate task queues: %w", err)
 	}
-	defer it.Close()
+	defer closeInto(&err, it, "iterator")
 	var out []*persistencepb.TaskQueueInfo
 	for ok := it.First(); ok; ok = it.Next() {
 		info := &persistencepb.TaskQueueInfo{}

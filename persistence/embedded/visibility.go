@@ -30,8 +30,7 @@ func (s *visibilityStore) UpsertWorkflowExecution(ctx context.Context, rec *pers
 	}
 	b := s.d.pebble.NewBatch()
 	if err := setProto(b, visibilityKey(rec.NamespaceId, ex.WorkflowId, ex.RunId), rec); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	return commit(b)
 }
@@ -42,8 +41,7 @@ func (s *visibilityStore) DeleteWorkflowExecution(ctx context.Context, namespace
 	}
 	b := s.d.pebble.NewBatch()
 	if err := b.Delete(visibilityKey(namespaceID, workflowID, runID), nil); err != nil {
-		b.Close()
-		return err
+		return discard(b, err)
 	}
 	return commit(b)
 }
@@ -118,13 +116,13 @@ func (s *visibilityStore) CountWorkflowExecutions(ctx context.Context, namespace
 }
 
 // scan calls f with every record of the namespace.
-func (s *visibilityStore) scan(namespaceID string, f func(*persistencepb.VisibilityRecord)) error {
+func (s *visibilityStore) scan(namespaceID string, f func(*persistencepb.VisibilityRecord)) (err error) {
 	prefix := visibilityPrefix(namespaceID)
 	it, err := s.d.pebble.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
 	if err != nil {
 		return fmt.Errorf("embedded: iterate visibility: %w", err)
 	}
-	defer it.Close()
+	defer closeInto(&err, it, "iterator")
 	for ok := it.First(); ok; ok = it.Next() {
 		rec := &persistencepb.VisibilityRecord{}
 		if err := proto.Unmarshal(it.Value(), rec); err != nil {

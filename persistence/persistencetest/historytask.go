@@ -109,7 +109,7 @@ func testHistoryTasks(t *testing.T, s *persistence.Stores) {
 
 	t.Run("TimersInFireTimeOrder", func(t *testing.T) {
 		r := newRun(createShard(t, s))
-		at := func(d time.Duration) time.Time { return baseTime.Add(d) }
+		at := baseTime.Add
 		tasks := []*persistencepb.HistoryTask{
 			timerTask(r, at(10*time.Second), 9),
 			timerTask(r, at(5*time.Second), 7),
@@ -157,7 +157,7 @@ func testHistoryTasks(t *testing.T, s *persistence.Stores) {
 		for id := int64(1); id <= 10; id++ {
 			tasks = append(tasks, transferTask(r, id))
 		}
-		at := func(d time.Duration) time.Time { return baseTime.Add(d) }
+		at := baseTime.Add
 		createRun(t, s, r, 1, newState(r, 1), persistence.Tasks{
 			transfer: tasks,
 			timer: {

@@ -131,72 +131,77 @@ func testRaces(t *testing.T, s *persistence.Stores) {
 	// started after the takeover returned may succeed.
 	t.Run("ShardTakeoverFencesInFlightWriters", func(t *testing.T) {
 		for range raceRounds {
-			shard := createShard(t, s)
-			runs := make([]run, raceWriters)
-			states := make([]*persistencepb.WorkflowMutableState, raceWriters)
-			for i := range runs {
-				runs[i] = newRun(shard)
-				states[i] = newState(runs[i], 1)
-				createRun(t, s, runs[i], 1, states[i], nil)
-			}
-			var (
-				taken   atomic.Bool
-				warm    sync.WaitGroup
-				done    sync.WaitGroup
-				acked   = make([]int, raceWriters)
-				late    = make([]int, raceWriters)
-				lastErr = make([]error, raceWriters)
-			)
-			warm.Add(raceWriters)
-			done.Add(raceWriters)
-			for i := range runs {
-				go func() {
-					defer done.Done()
-					st := states[i]
-					for {
-						if acked[i] == maxWritesPerWriter {
-							lastErr[i] = errors.New("the takeover never fenced this writer out")
-							return
-						}
-						afterTakeover := taken.Load()
-						next := nextVersion(st)
-						err := s.Execution.UpdateWorkflowExecution(t.Context(), updateReq(runs[i], 1, next, nil))
-						if err != nil {
-							lastErr[i] = err
-							if acked[i] < 2 {
-								warm.Done()
-							}
-							return
-						}
-						if afterTakeover {
-							late[i]++
-						}
-						st = next
-						acked[i]++
-						if acked[i] == 2 {
-							warm.Done()
-						}
-					}
-				}()
-			}
-			defer done.Wait() // on failure too: the writers must stop before the stores close
-			warm.Wait()
-			require.NoError(t, s.Shard.UpdateShard(t.Context(), &persistencepb.ShardInfo{ShardId: shard, RangeId: 2, Owner: "new-owner"}, 1))
-			taken.Store(true)
-			// What the new owner sees once it holds the shard must not change
-			// under it.
-			seen := make([]int64, raceWriters)
-			for i := range runs {
-				seen[i] = getRun(t, s, runs[i]).DbRecordVersion
-			}
-			done.Wait()
-			for i := range runs {
-				requireShardOwnershipLost(t, lastErr[i], shard, 1, 2)
-				require.Zero(t, late[i], "writer %d: update after takeover succeeded", i)
-				stored := getRun(t, s, runs[i]).DbRecordVersion
-				require.Equal(t, int64(1+acked[i]), stored, "writer %d: acknowledged updates lost", i)
-				require.Equal(t, seen[i], stored, "writer %d: the old owner wrote after the takeover", i)
-			}
+			shardTakeoverRound(t, s)
 		}
 	})
+}
+
+// shardTakeoverRound is one round of ShardTakeoverFencesInFlightWriters.
+func shardTakeoverRound(t *testing.T, s *persistence.Stores) {
+	shard := createShard(t, s)
+	runs := make([]run, raceWriters)
+	states := make([]*persistencepb.WorkflowMutableState, raceWriters)
+	for i := range runs {
+		runs[i] = newRun(shard)
+		states[i] = newState(runs[i], 1)
+		createRun(t, s, runs[i], 1, states[i], nil)
+	}
+	var (
+		taken   atomic.Bool
+		warm    sync.WaitGroup
+		done    sync.WaitGroup
+		acked   = make([]int, raceWriters)
+		late    = make([]int, raceWriters)
+		lastErr = make([]error, raceWriters)
+	)
+	warm.Add(raceWriters)
+	done.Add(raceWriters)
+	for i := range runs {
+		go func() {
+			defer done.Done()
+			st := states[i]
+			for {
+				if acked[i] == maxWritesPerWriter {
+					lastErr[i] = errors.New("the takeover never fenced this writer out")
+					return
+				}
+				afterTakeover := taken.Load()
+				next := nextVersion(st)
+				err := s.Execution.UpdateWorkflowExecution(t.Context(), updateReq(runs[i], 1, next, nil))
+				if err != nil {
+					lastErr[i] = err
+					if acked[i] < 2 {
+						warm.Done()
+					}
+					return
+				}
+				if afterTakeover {
+					late[i]++
+				}
+				st = next
+				acked[i]++
+				if acked[i] == 2 {
+					warm.Done()
+				}
+			}
+		}()
+	}
+	defer done.Wait() // on failure too: the writers must stop before the stores close
+	warm.Wait()
+	require.NoError(t, s.Shard.UpdateShard(t.Context(), &persistencepb.ShardInfo{ShardId: shard, RangeId: 2, Owner: "new-owner"}, 1))
+	taken.Store(true)
+	// What the new owner sees once it holds the shard must not change
+	// under it.
+	seen := make([]int64, raceWriters)
+	for i := range runs {
+		seen[i] = getRun(t, s, runs[i]).DbRecordVersion
+	}
+	done.Wait()
+	for i := range runs {
+		requireShardOwnershipLost(t, lastErr[i], shard, 1, 2)
+		require.Zero(t, late[i], "writer %d: update after takeover succeeded", i)
+		stored := getRun(t, s, runs[i]).DbRecordVersion
+		require.Equal(t, int64(1+acked[i]), stored, "writer %d: acknowledged updates lost", i)
+		require.Equal(t, seen[i], stored, "writer %d: the old owner wrote after the takeover", i)
+	}
 }

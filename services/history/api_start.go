@@ -28,7 +28,7 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, req *historyservic
 	return &historyservice.StartWorkflowExecutionResponse{RunId: runID, Started: started}, nil
 }
 
-// startRun starts a run (with an optional first signal) honouring request ID
+// startRun starts a run (with an optional first signal) honoring request ID
 // de-duplication and the ID reuse and conflict policies.
 func (s *Service) startRun(ctx context.Context, nsID string, r *workflowservice.StartWorkflowExecutionRequest, signal *historypb.WorkflowExecutionSignaledEventAttributes) (string, bool, error) {
 	sh, err := s.shardFor(ctx, nsID, r.WorkflowId)
@@ -70,7 +70,7 @@ func (s *Service) startRun(ctx context.Context, nsID string, r *workflowservice.
 			case r.WorkflowIdConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
 				return cf.RunID, false, nil
 			case r.WorkflowIdConflictPolicy == enumspb.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING ||
-				r.WorkflowIdReusePolicy == enumspb.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING:
+				r.WorkflowIdReusePolicy == enumspb.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING: //nolint:staticcheck // older SDKs still send it; Temporal still honors it as TerminateExisting
 				err := sh.updateRun(ctx, runKey{nsID, r.WorkflowId, cf.RunID}, func(ms *workflow.MutableState) error {
 					if !ms.IsRunning() {
 						return nil

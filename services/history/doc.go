@@ -1,6 +1,6 @@
 // Package history is the shell around the workflow state machine
 // (package workflow): it owns history shards, loads and caches each run's
-// mutable state, serialises transactions per run, persists them atomically
+// mutable state, serializes transactions per run, persists them atomically
 // per shard (fenced by the shard's range_id), and executes the tasks they
 // derive through the queues package.
 //

@@ -6,6 +6,7 @@ package crash_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -85,8 +86,9 @@ func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
 }
 
 type serverProc struct {
@@ -103,25 +105,30 @@ func startServer(t *testing.T, bin, dataDir string, port int) *serverProc {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	require.NoError(t, cmd.Start())
 	p := &serverProc{cmd: cmd, log: logf}
-	t.Cleanup(func() { p.kill() })
+	t.Cleanup(func() { require.NoError(t, p.kill()) })
 	// Ready once the frontend accepts connections.
 	require.Eventually(t, func() bool {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
 		if err != nil {
 			return false
 		}
-		c.Close()
+		_ = c.Close() // a readiness probe: only the dial matters
 		return true
 	}, 30*time.Second, 50*time.Millisecond, "server did not start; see %s", logf.Name())
 	return p
 }
 
-func (p *serverProc) kill() {
+// kill stops the server if it runs and closes its log; calling it again
+// (the cleanup after a test's own kill) is a no-op.
+func (p *serverProc) kill() error {
 	if p.cmd.ProcessState == nil {
 		_ = p.cmd.Process.Signal(syscall.SIGKILL)
 		_ = p.cmd.Wait()
 	}
-	p.log.Close()
+	if err := p.log.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("close server log: %w", err)
+	}
+	return nil
 }
 
 func TestKillNineUnderLoad(t *testing.T) {
@@ -163,7 +170,7 @@ func TestKillNineUnderLoad(t *testing.T) {
 		}
 		return total >= workflows*steps/3
 	}, time.Minute, 10*time.Millisecond)
-	srv.kill()
+	require.NoError(t, srv.kill())
 	t.Log("server killed with SIGKILL; restarting on the same data directory")
 	startServer(t, bin, dataDir, port)
 

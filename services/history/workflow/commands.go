@@ -58,8 +58,8 @@ func (m *MutableState) CompleteWorkflowTask(req *workflowservice.RespondWorkflow
 			ScheduledEventId: wt.ScheduledEventId,
 			StartedEventId:   wt.StartedEventId,
 			Identity:         req.Identity,
-			BinaryChecksum:   req.BinaryChecksum,
-			WorkerVersion:    req.WorkerVersionStamp,
+			BinaryChecksum:   req.BinaryChecksum,     //nolint:staticcheck // older SDKs still send it; Temporal still records it in history
+			WorkerVersion:    req.WorkerVersionStamp, //nolint:staticcheck // older SDKs still send it; Temporal still records it in history
 			SdkMetadata:      req.SdkMetadata,
 			MeteringMetadata: req.MeteringMetadata,
 		}},

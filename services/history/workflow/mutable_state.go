@@ -17,7 +17,7 @@ import (
 
 // MutableState is one transaction over a run's state: the state itself, the
 // events and tasks the transaction added, and its inputs (time, version).
-// It is not safe for concurrent use; the shell serialises transactions per run.
+// It is not safe for concurrent use; the shell serializes transactions per run.
 type MutableState struct {
 	S *persistencepb.WorkflowMutableState
 

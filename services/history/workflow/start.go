@@ -145,7 +145,7 @@ func (m *MutableState) addSignal(a *historypb.WorkflowExecutionSignaledEventAttr
 	if a.RequestId != "" {
 		m.rememberRequest(a.RequestId, e)
 	}
-	if mayScheduleTask && !a.SkipGenerateWorkflowTask {
+	if mayScheduleTask && !a.SkipGenerateWorkflowTask { //nolint:staticcheck // older SDKs still send it; Temporal still honors it
 		m.ScheduleWorkflowTask()
 	}
 }
