@@ -13,10 +13,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/meridian-dev/meridian/server"
 )
 
 // Helpers for the activity_* and limits_* tests. Names carry an "act"
@@ -113,38 +109,4 @@ func (a *actAttempts) get() []int32 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return append([]int32(nil), a.seen...)
-}
-
-// actRestart closes e's client, stops its dev server and starts a new dev
-// server on the same data directory and port (e.cfg), then dials a new
-// client into e.client; env's cleanup stops the new ones. Workers built on
-// the old client must be stopped before the call.
-func actRestart(t *testing.T, e *env) {
-	t.Helper()
-	if e.client != nil {
-		e.client.Close()
-		e.client = nil
-	}
-	require.NotNil(t, e.dev, "the dev server is not running")
-	e.dev.Stop()
-	e.dev = nil
-
-	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
-	defer cancel()
-	var dev *server.Region
-	// The old listener is closed, but the port may take a moment to free.
-	require.Eventually(t, func() bool {
-		var err error
-		dev, err = server.StartDev(ctx, e.cfg, logger)
-		if err != nil {
-			t.Logf("restart: %v", err)
-			return false
-		}
-		return true
-	}, 10*time.Second, 100*time.Millisecond)
-	e.dev = dev
-	c, err := client.Dial(client.Options{HostPort: dev.Address(), Namespace: "default"})
-	require.NoError(t, err)
-	e.client = c
 }

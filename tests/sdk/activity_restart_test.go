@@ -101,7 +101,7 @@ func TestActivityCompletedNeverRunsAgain(t *testing.T) {
 		require.Equal(t, int32(1), steps.runs[i].Load(), "step%d before the restart", i)
 	}
 	w.Stop()
-	actRestart(t, e)
+	e.restart(t)
 	actStartWorker(t, e.client, tq2, steps.register)
 
 	require.NoError(t, e.client.GetWorkflow(ctx, run.GetID(), run.GetRunID()).Get(ctx, &sum))
@@ -176,7 +176,7 @@ func TestActivityPendingSurvivesRestart(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond, "both activities must be pending, the second one waiting for attempt 2")
 
 	w.Stop()
-	actRestart(t, e)
+	e.restart(t)
 	actStartWorker(t, e.client, tq, register)
 	actStartWorker(t, e.client, laterQueue, func(w worker.Worker) {
 		w.RegisterActivityWithOptions(queued, activity.RegisterOptions{Name: "queued"})

@@ -43,7 +43,7 @@ func TestWorkflowTimerSurvivesRestart(t *testing.T) {
 	// Accepted with no worker running: only persistence keeps it.
 	require.NoError(t, e.client.SignalWorkflow(wfCtx(t), run.GetID(), "", "go", "after restart"))
 
-	wfRestart(t, e)
+	e.restart(t)
 	wfWorker(t, e, queue, worker.Options{}, []any{wfTimerThenSignal}, nil)
 	var out string
 	require.NoError(t, e.client.GetWorkflow(wfCtx(t), run.GetID(), run.GetRunID()).Get(wfCtx(t), &out))

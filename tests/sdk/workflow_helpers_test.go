@@ -11,10 +11,6 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/meridian-dev/meridian/server"
 )
 
 // Helpers shared by the workflow_*_test.go files. Every test starts its own
@@ -143,29 +139,4 @@ func wfStart(t *testing.T, e *env, suffix string, opts client.StartWorkflowOptio
 	run, err := e.client.ExecuteWorkflow(wfCtx(t), opts, wf, args...)
 	require.NoError(t, err)
 	return run
-}
-
-// wfRestart stops e's client and dev server and starts a new dev server on
-// the same data directory and port, with a new client in e.client. Workers
-// on the old client must be stopped first.
-func wfRestart(t *testing.T, e *env) {
-	t.Helper()
-	e.stop()
-	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
-	var dev *server.Region
-	// The old listener is closed, but the port may take a moment to free.
-	require.Eventually(t, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), wfTestTimeout)
-		defer cancel()
-		var err error
-		if dev, err = server.StartDev(ctx, e.cfg, logger); err != nil {
-			t.Logf("restart: %v", err)
-			return false
-		}
-		return true
-	}, 10*time.Second, 100*time.Millisecond)
-	e.dev = dev
-	c, err := client.Dial(client.Options{HostPort: dev.Address(), Namespace: "default"})
-	require.NoError(t, err)
-	e.client = c
 }
