@@ -94,21 +94,23 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // persistence_cassandra_lwt_latency timer.
 func BenchmarkUpdateWorkflowExecution(b *testing.B) {
 	base := cassandratest.NewKeyspace(b, cassandratest.Config(b))
+	round := 0 // -count and sub-benchmarks share the keyspace: fresh IDs each time
 	for _, c := range []struct{ shards, goroutines int }{{1, 1}, {1, 8}, {8, 8}, {32, 32}} {
 		b.Run(fmt.Sprintf("shards=%d/goroutines=%d", c.shards, c.goroutines), func(b *testing.B) {
+			round++
 			cfg := base
 			scope := tally.NewTestScope("", nil)
 			cfg.Metrics = scope
 			s := openT(b, cfg)
 			ctx := b.Context()
-			shardOf := func(g int) int32 { return int32(1000*c.shards + g%c.shards) }
+			shardOf := func(g int) int32 { return int32(1000*round + g%c.shards) }
 			for i := range c.shards {
 				_, err := s.Shard.GetOrCreateShard(ctx, &persistencepb.ShardInfo{ShardId: shardOf(i), RangeId: 1})
 				require.NoError(b, err)
 			}
 			states := make([]*persistencepb.WorkflowMutableState, c.goroutines)
 			for g := range states {
-				states[g] = benchState(1000*c.goroutines + g)
+				states[g] = benchState(1000*round + g)
 				require.NoError(b, s.Execution.CreateWorkflowExecution(ctx, &persistence.CreateWorkflowExecutionRequest{
 					ShardID: shardOf(g), RangeID: 1, NewWorkflow: persistence.WorkflowSnapshot{State: states[g]},
 				}))

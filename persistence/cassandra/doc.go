@@ -1,5 +1,5 @@
 // Package cassandra is Meridian's production storage backend: every store
-// of package persistence on Apache Cassandra (4.1+, tested on 5.0) through
+// of package persistence on Apache Cassandra (5.0; tested on 5.0.9) through
 // gocql. It passes the persistencetest conformance suite on a real node.
 //
 //	stores, err := cassandra.Open(cassandra.Config{Hosts: []string{"cass1"}, Metrics: scope}, logger)
@@ -77,7 +77,7 @@
 // (activity scheduled), activity started, completed, workflow task started,
 // completed (workflow closed). A task handed to a waiting poller (sync
 // match) writes no backlog; lease renewals and shard range renewals are
-// amortised over many workflows.
+// amortized over many workflows.
 //
 // A batch that is not applied returns, for each conditioned row that
 // exists, its current values; the stores decode them into the contract's

@@ -33,10 +33,10 @@ const (
 //   - gocql.ErrNotFound (no row): persistence.ErrNotFound.
 //   - Context cancellation and deadline stay as they are.
 //
-// It returns the error and its metric error type. Condition failures are
+// It returns the metric error type and the error. Condition failures are
 // not errors of the driver: the stores decode them from the [applied]
 // result (see execution.go).
-func classify(op string, err error) (error, string) {
+func classify(op string, err error) (errType string, classified error) {
 	var (
 		writeTimeout *gocql.RequestErrWriteTimeout
 		readTimeout  *gocql.RequestErrReadTimeout
@@ -48,28 +48,28 @@ func classify(op string, err error) (error, string) {
 	)
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("cassandra: %s: %w", op, err), errTypeCanceled
+		return errTypeCanceled, fmt.Errorf("cassandra: %s: %w", op, err)
 	case errors.Is(err, gocql.ErrNotFound):
-		return fmt.Errorf("cassandra: %s: %w", op, persistence.ErrNotFound), errTypeNotFound
+		return errTypeNotFound, fmt.Errorf("cassandra: %s: %w", op, persistence.ErrNotFound)
 	case errors.As(err, &writeTimeout), errors.As(err, &readTimeout), errors.As(err, &casUnknown),
 		errors.As(err, &writeFailure), errors.Is(err, gocql.ErrTimeoutNoResponse),
 		errors.Is(err, gocql.ErrConnectionClosed):
-		return fmt.Errorf("cassandra: %s: %w: %w", op, persistence.ErrTimeout, err), errTypeTimeout
+		return errTypeTimeout, fmt.Errorf("cassandra: %s: %w: %w", op, persistence.ErrTimeout, err)
 	case errors.As(err, &unavailable), errors.As(err, &readFailure),
 		errors.Is(err, gocql.ErrNoConnections), errors.Is(err, gocql.ErrSessionClosed),
 		errors.Is(err, gocql.ErrUnavailable):
-		return fmt.Errorf("cassandra: %s: %w: %w", op, persistence.ErrUnavailable, err), errTypeUnavailable
+		return errTypeUnavailable, fmt.Errorf("cassandra: %s: %w: %w", op, persistence.ErrUnavailable, err)
 	case errors.As(err, &netErr) && netErr.Timeout():
-		return fmt.Errorf("cassandra: %s: %w: %w", op, persistence.ErrTimeout, err), errTypeTimeout
+		return errTypeTimeout, fmt.Errorf("cassandra: %s: %w: %w", op, persistence.ErrTimeout, err)
 	}
 	var reqErr gocql.RequestError
 	if errors.As(err, &reqErr) {
 		switch reqErr.Code() {
 		case gocql.ErrCodeOverloaded, gocql.ErrCodeBootstrapping, gocql.ErrCodeUnavailable, gocql.ErrCodeTruncate:
-			return fmt.Errorf("cassandra: %s: %w: %w", op, persistence.ErrUnavailable, err), errTypeUnavailable
+			return errTypeUnavailable, fmt.Errorf("cassandra: %s: %w: %w", op, persistence.ErrUnavailable, err)
 		case gocql.ErrCodeWriteTimeout, gocql.ErrCodeReadTimeout, gocql.ErrCodeCASWriteUnknown, gocql.ErrCodeWriteFailure:
-			return fmt.Errorf("cassandra: %s: %w: %w", op, persistence.ErrTimeout, err), errTypeTimeout
+			return errTypeTimeout, fmt.Errorf("cassandra: %s: %w: %w", op, persistence.ErrTimeout, err)
 		}
 	}
-	return fmt.Errorf("cassandra: %s: %w", op, err), errTypeOther
+	return errTypeOther, fmt.Errorf("cassandra: %s: %w", op, err)
 }

@@ -47,7 +47,7 @@ func TestClassify(t *testing.T) {
 		{"Other", errors.New("boom"), nil, errTypeOther},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, typ := classify("SomeOp", c.err)
+			typ, got := classify("SomeOp", c.err)
 			require.Equal(t, c.errType, typ)
 			require.ErrorContains(t, got, "cassandra: SomeOp: ")
 			if c.is != nil {

@@ -11,9 +11,10 @@ import (
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 )
 
-// History tasks of one category are the rows (shard_id, row_type 4, '', '',
-// '', category, fire, task_id): a clustering slice, read and deleted with
-// multi-column bounds on (task_fire_time, task_id).
+// History tasks of one category are the task rows of a shard with that
+// task_category (and empty namespace, workflow and run IDs): a clustering
+// slice, read and deleted with multi-column bounds on (task_fire_time,
+// task_id).
 const (
 	taskSliceWhere = `shard_id = ? AND row_type = ? AND namespace_id = '' AND workflow_id = '' AND run_id = '' AND task_category = ?` +
 		` AND (task_fire_time, task_id) >= (?, ?) AND (task_fire_time, task_id) < (?, ?)`

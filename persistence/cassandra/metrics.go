@@ -65,7 +65,7 @@ func (c *opMetricsCache) get(op string) *opMetrics {
 	return actual.(*opMetrics)
 }
 
-// errorCounter counts one failed request of the operation.
+// error counts one failed request of the operation.
 func (m *opMetrics) error(errType string) {
 	m.scope.Tagged(map[string]string{metrics.ErrorTypeTag: errType}).Counter(metricErrors).Inc(1)
 }

@@ -144,7 +144,7 @@ func (readRetryPolicy) Attempt(q gocql.RetryableQuery) bool {
 }
 
 func (readRetryPolicy) GetRetryType(err error) gocql.RetryType {
-	switch _, t := classify("", err); t {
+	switch t, _ := classify("", err); t {
 	case errTypeTimeout, errTypeUnavailable:
 		return gocql.Retry
 	}
@@ -158,7 +158,7 @@ func (d *db) read(ctx context.Context, stmt string, args ...any) *gocql.Query {
 
 // fail records a failed request of op and returns its classified error.
 func (d *db) fail(m *opMetrics, op string, err error) error {
-	err, t := classify(op, err)
+	t, err := classify(op, err)
 	m.error(t)
 	return err
 }

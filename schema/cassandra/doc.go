@@ -1,7 +1,7 @@
 // Package cassandra holds Meridian's Cassandra schema: numbered CQL
-// migrations (0001_initial.cql, 0002_..., compiled into the binary with
-// go:embed) and the code that applies them, used by `meridian schema setup`
-// and `meridian schema update` and by the Cassandra persistence tests.
+// migrations (0001_initial.cql, 0002_..., embedded in the binary) and the
+// code that applies them, used by `meridian schema setup` and `meridian
+// schema update` and by the Cassandra persistence tests.
 //
 // # Versions
 //

@@ -115,8 +115,8 @@ func load(fsys fs.FS) ([]Migration, error) {
 
 // SplitStatements splits CQL text into statements at semicolons, dropping
 // comments (-- and // to the end of the line, /* ... */) and blank
-// statements. Semicolons inside 'string literals' (with '' escapes) and
-// "quoted identifiers" do not split. Every statement must end with a
+// statements. Semicolons inside 'string literals' (a doubled quote escapes
+// a quote) and "quoted identifiers" do not split. Every statement must end with a
 // semicolon; an unterminated string, identifier or comment is an error.
 func SplitStatements(text string) ([]string, error) {
 	var (

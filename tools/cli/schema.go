@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -145,7 +147,7 @@ func (a *App) newSchemaSetupCommand(f *schemaFlags) *cobra.Command {
 				return usage(c, fmt.Errorf("--datacenter-replication: %w", err))
 			}
 			if strategy == schema.NetworkTopologyStrategy && c.Flags().Changed("replication-factor") {
-				return usage(c, errors.New("--replication-factor is for SimpleStrategy; with NetworkTopologyStrategy use --datacenter-replication dc:rf,..."))
+				return usage(c, errors.New("--replication-factor is for SimpleStrategy; with NetworkTopologyStrategy use --datacenter-replication (dc:rf list)"))
 			}
 			if strategy == schema.NetworkTopologyStrategy {
 				ks.ReplicationFactor = 0
@@ -172,9 +174,9 @@ func (a *App) newSchemaSetupCommand(f *schemaFlags) *cobra.Command {
 				return err
 			}
 			if existed {
-				fmt.Fprintf(a.Stdout, "keyspace %s exists; its replication is left unchanged\n", f.keyspace)
+				a.printf("keyspace %s exists; its replication is left unchanged\n", f.keyspace)
 			} else {
-				fmt.Fprintf(a.Stdout, "created keyspace %s (%s)\n", f.keyspace, describeReplication(ks))
+				a.printf("created keyspace %s (%s)\n", f.keyspace, describeReplication(ks))
 			}
 			return a.applyMigrations(c, cfg, logger)
 		},
@@ -231,7 +233,7 @@ func (a *App) applyMigrations(c *cobra.Command, cfg cassandra.Config, logger *za
 	defer s.Close()
 	applied, err := schema.Update(c.Context(), s, clock.Real(), logger)
 	for _, m := range applied {
-		fmt.Fprintf(a.Stdout, "applied %s (version %d)\n", m.File, m.Version)
+		a.printf("applied %s (version %d)\n", m.File, m.Version)
 	}
 	if err != nil {
 		return err
@@ -241,11 +243,17 @@ func (a *App) applyMigrations(c *cobra.Command, cfg cassandra.Config, logger *za
 		return err
 	}
 	if len(applied) == 0 {
-		fmt.Fprintf(a.Stdout, "keyspace %s is up to date at schema version %d\n", cfg.Keyspace, version)
+		a.printf("keyspace %s is up to date at schema version %d\n", cfg.Keyspace, version)
 	} else {
-		fmt.Fprintf(a.Stdout, "keyspace %s is at schema version %d\n", cfg.Keyspace, version)
+		a.printf("keyspace %s is at schema version %d\n", cfg.Keyspace, version)
 	}
 	return nil
+}
+
+// printf reports progress on standard output. A progress line that cannot
+// be written is not worth failing a schema change for.
+func (a *App) printf(format string, args ...any) {
+	_, _ = fmt.Fprintf(a.Stdout, format, args...)
 }
 
 func (a *App) newSchemaVersionCommand(f *schemaFlags) *cobra.Command {
@@ -281,39 +289,46 @@ func (a *App) newSchemaVersionCommand(f *schemaFlags) *cobra.Command {
 	}
 }
 
-func writeSchemaVersion(w io.Writer, keyspace string, applied []schema.AppliedMigration, latest int) error {
+func writeSchemaVersion(out io.Writer, keyspace string, applied []schema.AppliedMigration, latest int) error {
 	have := 0
 	if n := len(applied); n > 0 {
 		have = applied[n-1].Version
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "keyspace\t%s\n", keyspace)
-	fmt.Fprintf(tw, "schema version\t%d\n", have)
-	fmt.Fprintf(tw, "required by this binary\t%d\n", cassandra.RequiredSchemaVersion)
-	fmt.Fprintf(tw, "latest in this binary\t%d\n", latest)
-	if err := tw.Flush(); err != nil {
+	// Everything goes to a buffer (writes to it cannot fail), then out.
+	w := &bytes.Buffer{}
+	table := func(rows [][]string) error {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, r := range rows {
+			_, _ = io.WriteString(tw, strings.Join(r, "\t")+"\n")
+		}
+		return tw.Flush()
+	}
+	if err := table([][]string{
+		{"keyspace", keyspace},
+		{"schema version", strconv.Itoa(have)},
+		{"required by this binary", strconv.Itoa(cassandra.RequiredSchemaVersion)},
+		{"latest in this binary", strconv.Itoa(latest)},
+	}); err != nil {
 		return err
 	}
 	if len(applied) > 0 {
-		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "VERSION\tNAME\tAPPLIED\tCHECKSUM")
+		rows := [][]string{{"VERSION", "NAME", "APPLIED", "CHECKSUM"}}
 		for _, m := range applied {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%.12s\n", m.Version, m.Name, m.AppliedAt.UTC().Format(time.RFC3339), m.Checksum)
+			rows = append(rows, []string{strconv.Itoa(m.Version), m.Name, m.AppliedAt.UTC().Format(time.RFC3339), m.Checksum[:min(12, len(m.Checksum))]})
 		}
-		if err := tw.Flush(); err != nil {
+		w.WriteString("\n")
+		if err := table(rows); err != nil {
 			return err
 		}
 	}
 	switch {
 	case have == 0:
-		_, err := fmt.Fprintf(w, "\nno Meridian schema: run 'meridian schema setup --keyspace %s'\n", keyspace)
-		return err
+		fmt.Fprintf(w, "\nno Meridian schema: run 'meridian schema setup --keyspace %s'\n", keyspace)
 	case have < cassandra.RequiredSchemaVersion:
-		_, err := fmt.Fprintf(w, "\nolder than this binary needs: run 'meridian schema update --keyspace %s'\n", keyspace)
-		return err
+		fmt.Fprintf(w, "\nolder than this binary needs: run 'meridian schema update --keyspace %s'\n", keyspace)
 	}
-	return nil
+	_, err := out.Write(w.Bytes())
+	return err
 }
 
 // describeReplication is the replication of ks for people.
