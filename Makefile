@@ -72,8 +72,11 @@ build: check-go
 # (a no-op when it runs) and vet and the tests run through
 # with-cassandra.sh, which exports MERIDIAN_CASSANDRA and stops the node
 # afterwards, on failure too (MERIDIAN_CASSANDRA_KEEP=1 keeps it running).
+# The SDK end-to-end suite runs twice: on the embedded store with the rest,
+# then with every test server on Cassandra (MERIDIAN_SDK_STORE=cassandra).
 test: check-go cassandra-up
-	$(WITH_CASSANDRA) sh -c '$(GO) vet ./... && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...'
+	$(WITH_CASSANDRA) sh -c '$(GO) vet ./... && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... && \
+		MERIDIAN_SDK_STORE=cassandra $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./tests/sdk/'
 
 cassandra-up:
 	$(CASSANDRA_ENV) deploy/cassandra/cassandra.sh start

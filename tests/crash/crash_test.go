@@ -23,6 +23,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/meridian-dev/meridian/persistence/cassandra/cassandratest"
 )
 
 const (
@@ -96,12 +98,38 @@ type serverProc struct {
 	log *os.File
 }
 
-func startServer(t *testing.T, bin, dataDir string, port int) *serverProc {
+// store says how to run the server binary on one store.
+type store struct {
+	name string
+	// args are the server's command line for a frontend on port.
+	args func(port int) []string
+}
+
+func embeddedStore(t *testing.T) store {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	return store{name: "embedded", args: func(port int) []string {
+		return []string{"server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
+			"--data-dir", dataDir, "--log-level", "warn", "--headless"}
+	}}
+}
+
+// cassandraStore runs `server start --config` on a fresh keyspace.
+func cassandraStore(t *testing.T) store {
+	cfg := cassandratest.NewKeyspace(t, cassandratest.Config(t))
+	return store{name: "cassandra", args: func(port int) []string {
+		conf := filepath.Join(t.TempDir(), "region.yaml")
+		body := fmt.Sprintf("cluster: {name: active, shards: 4}\nfrontend: {address: 127.0.0.1:%d}\nlog: {level: warn}\n"+
+			"persistence:\n  cassandra: {hosts: [%s], port: %d, keyspace: %s}\n", port, cfg.Hosts[0], cfg.Port, cfg.Keyspace)
+		require.NoError(t, os.WriteFile(conf, []byte(body), 0o644))
+		return []string{"server", "start", "--config", conf}
+	}}
+}
+
+func startServer(t *testing.T, bin string, st store, logDir string, port int) *serverProc {
 	t.Helper()
-	logf, err := os.OpenFile(filepath.Join(dataDir, "..", fmt.Sprintf("server-%d.log", time.Now().UnixNano())), os.O_CREATE|os.O_WRONLY, 0o644)
+	logf, err := os.OpenFile(filepath.Join(logDir, fmt.Sprintf("server-%d.log", time.Now().UnixNano())), os.O_CREATE|os.O_WRONLY, 0o644)
 	require.NoError(t, err)
-	cmd := exec.Command(bin, "server", "start-dev", "--ip", "127.0.0.1", "--port", fmt.Sprint(port),
-		"--data-dir", dataDir, "--log-level", "warn", "--headless")
+	cmd := exec.Command(bin, st.args(port)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	require.NoError(t, cmd.Start())
 	p := &serverProc{cmd: cmd, log: logf}
@@ -136,9 +164,14 @@ func TestKillNineUnderLoad(t *testing.T) {
 		t.Skip("builds and runs the server binary")
 	}
 	bin := buildBinary(t)
-	dataDir := filepath.Join(t.TempDir(), "data")
+	t.Run("embedded", func(t *testing.T) { killNineUnderLoad(t, bin, embeddedStore(t)) })
+	t.Run("cassandra", func(t *testing.T) { killNineUnderLoad(t, bin, cassandraStore(t)) })
+}
+
+func killNineUnderLoad(t *testing.T, bin string, st store) {
+	logDir := t.TempDir()
 	port := freePort(t)
-	srv := startServer(t, bin, dataDir, port)
+	srv := startServer(t, bin, st, logDir, port)
 
 	c, err := client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", port), Namespace: "default"})
 	require.NoError(t, err)
@@ -172,7 +205,7 @@ func TestKillNineUnderLoad(t *testing.T) {
 	}, time.Minute, 10*time.Millisecond)
 	require.NoError(t, srv.kill())
 	t.Log("server killed with SIGKILL; restarting on the same data directory")
-	startServer(t, bin, dataDir, port)
+	startServer(t, bin, st, logDir, port)
 
 	for _, id := range ids {
 		var sum int
