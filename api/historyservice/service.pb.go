@@ -15,6 +15,7 @@ import (
 	commonpb "github.com/meridian-dev/meridian/common/commonpb"
 	v11 "go.temporal.io/api/common/v1"
 	v12 "go.temporal.io/api/failure/v1"
+	v13 "go.temporal.io/api/history/v1"
 	v1 "go.temporal.io/api/workflowservice/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -31,11 +32,13 @@ const (
 )
 
 type StartWorkflowExecutionRequest struct {
-	state         protoimpl.MessageState            `protogen:"open.v1"`
-	NamespaceId   string                            `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
-	Request       *v1.StartWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState            `protogen:"open.v1"`
+	NamespaceId string                            `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	Request     *v1.StartWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	// Set when a parent workflow starts this one as its child.
+	ParentExecutionInfo *ParentExecutionInfo `protobuf:"bytes,3,opt,name=parent_execution_info,json=parentExecutionInfo,proto3" json:"parent_execution_info,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *StartWorkflowExecutionRequest) Reset() {
@@ -82,6 +85,91 @@ func (x *StartWorkflowExecutionRequest) GetRequest() *v1.StartWorkflowExecutionR
 	return nil
 }
 
+func (x *StartWorkflowExecutionRequest) GetParentExecutionInfo() *ParentExecutionInfo {
+	if x != nil {
+		return x.ParentExecutionInfo
+	}
+	return nil
+}
+
+// ParentExecutionInfo names the parent of a child workflow and the event
+// that initiated the child.
+type ParentExecutionInfo struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	NamespaceId      string                 `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	Namespace        string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Execution        *v11.WorkflowExecution `protobuf:"bytes,3,opt,name=execution,proto3" json:"execution,omitempty"`
+	InitiatedEventId int64                  `protobuf:"varint,4,opt,name=initiated_event_id,json=initiatedEventId,proto3" json:"initiated_event_id,omitempty"`
+	InitiatedVersion int64                  `protobuf:"varint,5,opt,name=initiated_version,json=initiatedVersion,proto3" json:"initiated_version,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ParentExecutionInfo) Reset() {
+	*x = ParentExecutionInfo{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParentExecutionInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParentExecutionInfo) ProtoMessage() {}
+
+func (x *ParentExecutionInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParentExecutionInfo.ProtoReflect.Descriptor instead.
+func (*ParentExecutionInfo) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ParentExecutionInfo) GetNamespaceId() string {
+	if x != nil {
+		return x.NamespaceId
+	}
+	return ""
+}
+
+func (x *ParentExecutionInfo) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ParentExecutionInfo) GetExecution() *v11.WorkflowExecution {
+	if x != nil {
+		return x.Execution
+	}
+	return nil
+}
+
+func (x *ParentExecutionInfo) GetInitiatedEventId() int64 {
+	if x != nil {
+		return x.InitiatedEventId
+	}
+	return 0
+}
+
+func (x *ParentExecutionInfo) GetInitiatedVersion() int64 {
+	if x != nil {
+		return x.InitiatedVersion
+	}
+	return 0
+}
+
 type StartWorkflowExecutionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	RunId string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
@@ -94,7 +182,7 @@ type StartWorkflowExecutionResponse struct {
 
 func (x *StartWorkflowExecutionResponse) Reset() {
 	*x = StartWorkflowExecutionResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[1]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -106,7 +194,7 @@ func (x *StartWorkflowExecutionResponse) String() string {
 func (*StartWorkflowExecutionResponse) ProtoMessage() {}
 
 func (x *StartWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[1]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -119,7 +207,7 @@ func (x *StartWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartWorkflowExecutionResponse.ProtoReflect.Descriptor instead.
 func (*StartWorkflowExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{1}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *StartWorkflowExecutionResponse) GetRunId() string {
@@ -146,7 +234,7 @@ type SignalWithStartWorkflowExecutionRequest struct {
 
 func (x *SignalWithStartWorkflowExecutionRequest) Reset() {
 	*x = SignalWithStartWorkflowExecutionRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[2]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -158,7 +246,7 @@ func (x *SignalWithStartWorkflowExecutionRequest) String() string {
 func (*SignalWithStartWorkflowExecutionRequest) ProtoMessage() {}
 
 func (x *SignalWithStartWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[2]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -171,7 +259,7 @@ func (x *SignalWithStartWorkflowExecutionRequest) ProtoReflect() protoreflect.Me
 
 // Deprecated: Use SignalWithStartWorkflowExecutionRequest.ProtoReflect.Descriptor instead.
 func (*SignalWithStartWorkflowExecutionRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{2}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SignalWithStartWorkflowExecutionRequest) GetNamespaceId() string {
@@ -198,7 +286,7 @@ type SignalWithStartWorkflowExecutionResponse struct {
 
 func (x *SignalWithStartWorkflowExecutionResponse) Reset() {
 	*x = SignalWithStartWorkflowExecutionResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[3]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -210,7 +298,7 @@ func (x *SignalWithStartWorkflowExecutionResponse) String() string {
 func (*SignalWithStartWorkflowExecutionResponse) ProtoMessage() {}
 
 func (x *SignalWithStartWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[3]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -223,7 +311,7 @@ func (x *SignalWithStartWorkflowExecutionResponse) ProtoReflect() protoreflect.M
 
 // Deprecated: Use SignalWithStartWorkflowExecutionResponse.ProtoReflect.Descriptor instead.
 func (*SignalWithStartWorkflowExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{3}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SignalWithStartWorkflowExecutionResponse) GetRunId() string {
@@ -241,16 +329,20 @@ func (x *SignalWithStartWorkflowExecutionResponse) GetStarted() bool {
 }
 
 type SignalWorkflowExecutionRequest struct {
-	state         protoimpl.MessageState             `protogen:"open.v1"`
-	NamespaceId   string                             `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
-	Request       *v1.SignalWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState             `protogen:"open.v1"`
+	NamespaceId string                             `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	Request     *v1.SignalWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	// The workflow whose SignalExternalWorkflowExecution sends this signal.
+	ExternalWorkflowExecution *v11.WorkflowExecution `protobuf:"bytes,3,opt,name=external_workflow_execution,json=externalWorkflowExecution,proto3" json:"external_workflow_execution,omitempty"`
+	// Only a child of external_workflow_execution may be signaled.
+	ChildWorkflowOnly bool `protobuf:"varint,4,opt,name=child_workflow_only,json=childWorkflowOnly,proto3" json:"child_workflow_only,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *SignalWorkflowExecutionRequest) Reset() {
 	*x = SignalWorkflowExecutionRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[4]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -262,7 +354,7 @@ func (x *SignalWorkflowExecutionRequest) String() string {
 func (*SignalWorkflowExecutionRequest) ProtoMessage() {}
 
 func (x *SignalWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[4]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -275,7 +367,7 @@ func (x *SignalWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalWorkflowExecutionRequest.ProtoReflect.Descriptor instead.
 func (*SignalWorkflowExecutionRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{4}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SignalWorkflowExecutionRequest) GetNamespaceId() string {
@@ -292,6 +384,20 @@ func (x *SignalWorkflowExecutionRequest) GetRequest() *v1.SignalWorkflowExecutio
 	return nil
 }
 
+func (x *SignalWorkflowExecutionRequest) GetExternalWorkflowExecution() *v11.WorkflowExecution {
+	if x != nil {
+		return x.ExternalWorkflowExecution
+	}
+	return nil
+}
+
+func (x *SignalWorkflowExecutionRequest) GetChildWorkflowOnly() bool {
+	if x != nil {
+		return x.ChildWorkflowOnly
+	}
+	return false
+}
+
 type SignalWorkflowExecutionResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -300,7 +406,7 @@ type SignalWorkflowExecutionResponse struct {
 
 func (x *SignalWorkflowExecutionResponse) Reset() {
 	*x = SignalWorkflowExecutionResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[5]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -312,7 +418,7 @@ func (x *SignalWorkflowExecutionResponse) String() string {
 func (*SignalWorkflowExecutionResponse) ProtoMessage() {}
 
 func (x *SignalWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[5]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -325,20 +431,27 @@ func (x *SignalWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignalWorkflowExecutionResponse.ProtoReflect.Descriptor instead.
 func (*SignalWorkflowExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{5}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{6}
 }
 
 type RequestCancelWorkflowExecutionRequest struct {
-	state         protoimpl.MessageState                    `protogen:"open.v1"`
-	NamespaceId   string                                    `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
-	Request       *v1.RequestCancelWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState                    `protogen:"open.v1"`
+	NamespaceId string                                    `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	Request     *v1.RequestCancelWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	// Set when another workflow asks: its RequestCancelExternalWorkflowExecutionInitiated
+	// event (0 for a parent close policy) and its execution. A closed target
+	// then counts as canceled, as in Temporal.
+	ExternalInitiatedEventId  int64                  `protobuf:"varint,3,opt,name=external_initiated_event_id,json=externalInitiatedEventId,proto3" json:"external_initiated_event_id,omitempty"`
+	ExternalWorkflowExecution *v11.WorkflowExecution `protobuf:"bytes,4,opt,name=external_workflow_execution,json=externalWorkflowExecution,proto3" json:"external_workflow_execution,omitempty"`
+	// Only a child of external_workflow_execution may be canceled.
+	ChildWorkflowOnly bool `protobuf:"varint,5,opt,name=child_workflow_only,json=childWorkflowOnly,proto3" json:"child_workflow_only,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RequestCancelWorkflowExecutionRequest) Reset() {
 	*x = RequestCancelWorkflowExecutionRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[6]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -350,7 +463,7 @@ func (x *RequestCancelWorkflowExecutionRequest) String() string {
 func (*RequestCancelWorkflowExecutionRequest) ProtoMessage() {}
 
 func (x *RequestCancelWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[6]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -363,7 +476,7 @@ func (x *RequestCancelWorkflowExecutionRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use RequestCancelWorkflowExecutionRequest.ProtoReflect.Descriptor instead.
 func (*RequestCancelWorkflowExecutionRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{6}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RequestCancelWorkflowExecutionRequest) GetNamespaceId() string {
@@ -380,6 +493,27 @@ func (x *RequestCancelWorkflowExecutionRequest) GetRequest() *v1.RequestCancelWo
 	return nil
 }
 
+func (x *RequestCancelWorkflowExecutionRequest) GetExternalInitiatedEventId() int64 {
+	if x != nil {
+		return x.ExternalInitiatedEventId
+	}
+	return 0
+}
+
+func (x *RequestCancelWorkflowExecutionRequest) GetExternalWorkflowExecution() *v11.WorkflowExecution {
+	if x != nil {
+		return x.ExternalWorkflowExecution
+	}
+	return nil
+}
+
+func (x *RequestCancelWorkflowExecutionRequest) GetChildWorkflowOnly() bool {
+	if x != nil {
+		return x.ChildWorkflowOnly
+	}
+	return false
+}
+
 type RequestCancelWorkflowExecutionResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -388,7 +522,7 @@ type RequestCancelWorkflowExecutionResponse struct {
 
 func (x *RequestCancelWorkflowExecutionResponse) Reset() {
 	*x = RequestCancelWorkflowExecutionResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[7]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -400,7 +534,7 @@ func (x *RequestCancelWorkflowExecutionResponse) String() string {
 func (*RequestCancelWorkflowExecutionResponse) ProtoMessage() {}
 
 func (x *RequestCancelWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[7]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -413,20 +547,24 @@ func (x *RequestCancelWorkflowExecutionResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use RequestCancelWorkflowExecutionResponse.ProtoReflect.Descriptor instead.
 func (*RequestCancelWorkflowExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{7}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{8}
 }
 
 type TerminateWorkflowExecutionRequest struct {
-	state         protoimpl.MessageState                `protogen:"open.v1"`
-	NamespaceId   string                                `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
-	Request       *v1.TerminateWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState                `protogen:"open.v1"`
+	NamespaceId string                                `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	Request     *v1.TerminateWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	// Set by a parent close policy: the parent's execution; only its child
+	// may be terminated.
+	ExternalWorkflowExecution *v11.WorkflowExecution `protobuf:"bytes,3,opt,name=external_workflow_execution,json=externalWorkflowExecution,proto3" json:"external_workflow_execution,omitempty"`
+	ChildWorkflowOnly         bool                   `protobuf:"varint,4,opt,name=child_workflow_only,json=childWorkflowOnly,proto3" json:"child_workflow_only,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
 }
 
 func (x *TerminateWorkflowExecutionRequest) Reset() {
 	*x = TerminateWorkflowExecutionRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[8]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -438,7 +576,7 @@ func (x *TerminateWorkflowExecutionRequest) String() string {
 func (*TerminateWorkflowExecutionRequest) ProtoMessage() {}
 
 func (x *TerminateWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[8]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -451,7 +589,7 @@ func (x *TerminateWorkflowExecutionRequest) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use TerminateWorkflowExecutionRequest.ProtoReflect.Descriptor instead.
 func (*TerminateWorkflowExecutionRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{8}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TerminateWorkflowExecutionRequest) GetNamespaceId() string {
@@ -468,6 +606,20 @@ func (x *TerminateWorkflowExecutionRequest) GetRequest() *v1.TerminateWorkflowEx
 	return nil
 }
 
+func (x *TerminateWorkflowExecutionRequest) GetExternalWorkflowExecution() *v11.WorkflowExecution {
+	if x != nil {
+		return x.ExternalWorkflowExecution
+	}
+	return nil
+}
+
+func (x *TerminateWorkflowExecutionRequest) GetChildWorkflowOnly() bool {
+	if x != nil {
+		return x.ChildWorkflowOnly
+	}
+	return false
+}
+
 type TerminateWorkflowExecutionResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -476,7 +628,7 @@ type TerminateWorkflowExecutionResponse struct {
 
 func (x *TerminateWorkflowExecutionResponse) Reset() {
 	*x = TerminateWorkflowExecutionResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[9]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -488,7 +640,7 @@ func (x *TerminateWorkflowExecutionResponse) String() string {
 func (*TerminateWorkflowExecutionResponse) ProtoMessage() {}
 
 func (x *TerminateWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[9]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -501,7 +653,7 @@ func (x *TerminateWorkflowExecutionResponse) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use TerminateWorkflowExecutionResponse.ProtoReflect.Descriptor instead.
 func (*TerminateWorkflowExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{9}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{10}
 }
 
 type DescribeWorkflowExecutionRequest struct {
@@ -514,7 +666,7 @@ type DescribeWorkflowExecutionRequest struct {
 
 func (x *DescribeWorkflowExecutionRequest) Reset() {
 	*x = DescribeWorkflowExecutionRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[10]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -526,7 +678,7 @@ func (x *DescribeWorkflowExecutionRequest) String() string {
 func (*DescribeWorkflowExecutionRequest) ProtoMessage() {}
 
 func (x *DescribeWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[10]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -539,7 +691,7 @@ func (x *DescribeWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeWorkflowExecutionRequest.ProtoReflect.Descriptor instead.
 func (*DescribeWorkflowExecutionRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{10}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DescribeWorkflowExecutionRequest) GetNamespaceId() string {
@@ -565,7 +717,7 @@ type DescribeWorkflowExecutionResponse struct {
 
 func (x *DescribeWorkflowExecutionResponse) Reset() {
 	*x = DescribeWorkflowExecutionResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[11]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +729,7 @@ func (x *DescribeWorkflowExecutionResponse) String() string {
 func (*DescribeWorkflowExecutionResponse) ProtoMessage() {}
 
 func (x *DescribeWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[11]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +742,7 @@ func (x *DescribeWorkflowExecutionResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use DescribeWorkflowExecutionResponse.ProtoReflect.Descriptor instead.
 func (*DescribeWorkflowExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{11}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DescribeWorkflowExecutionResponse) GetResponse() *v1.DescribeWorkflowExecutionResponse {
@@ -610,7 +762,7 @@ type GetWorkflowExecutionHistoryRequest struct {
 
 func (x *GetWorkflowExecutionHistoryRequest) Reset() {
 	*x = GetWorkflowExecutionHistoryRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[12]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -622,7 +774,7 @@ func (x *GetWorkflowExecutionHistoryRequest) String() string {
 func (*GetWorkflowExecutionHistoryRequest) ProtoMessage() {}
 
 func (x *GetWorkflowExecutionHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[12]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -635,7 +787,7 @@ func (x *GetWorkflowExecutionHistoryRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use GetWorkflowExecutionHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkflowExecutionHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{12}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetWorkflowExecutionHistoryRequest) GetNamespaceId() string {
@@ -661,7 +813,7 @@ type GetWorkflowExecutionHistoryResponse struct {
 
 func (x *GetWorkflowExecutionHistoryResponse) Reset() {
 	*x = GetWorkflowExecutionHistoryResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[13]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -673,7 +825,7 @@ func (x *GetWorkflowExecutionHistoryResponse) String() string {
 func (*GetWorkflowExecutionHistoryResponse) ProtoMessage() {}
 
 func (x *GetWorkflowExecutionHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[13]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -686,7 +838,7 @@ func (x *GetWorkflowExecutionHistoryResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use GetWorkflowExecutionHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetWorkflowExecutionHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{13}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetWorkflowExecutionHistoryResponse) GetResponse() *v1.GetWorkflowExecutionHistoryResponse {
@@ -706,7 +858,7 @@ type QueryWorkflowRequest struct {
 
 func (x *QueryWorkflowRequest) Reset() {
 	*x = QueryWorkflowRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[14]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -718,7 +870,7 @@ func (x *QueryWorkflowRequest) String() string {
 func (*QueryWorkflowRequest) ProtoMessage() {}
 
 func (x *QueryWorkflowRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[14]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -731,7 +883,7 @@ func (x *QueryWorkflowRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryWorkflowRequest.ProtoReflect.Descriptor instead.
 func (*QueryWorkflowRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{14}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *QueryWorkflowRequest) GetNamespaceId() string {
@@ -757,7 +909,7 @@ type QueryWorkflowResponse struct {
 
 func (x *QueryWorkflowResponse) Reset() {
 	*x = QueryWorkflowResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[15]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +921,7 @@ func (x *QueryWorkflowResponse) String() string {
 func (*QueryWorkflowResponse) ProtoMessage() {}
 
 func (x *QueryWorkflowResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[15]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +934,7 @@ func (x *QueryWorkflowResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryWorkflowResponse.ProtoReflect.Descriptor instead.
 func (*QueryWorkflowResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{15}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *QueryWorkflowResponse) GetResponse() *v1.QueryWorkflowResponse {
@@ -806,7 +958,7 @@ type RecordWorkflowTaskStartedRequest struct {
 
 func (x *RecordWorkflowTaskStartedRequest) Reset() {
 	*x = RecordWorkflowTaskStartedRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[16]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +970,7 @@ func (x *RecordWorkflowTaskStartedRequest) String() string {
 func (*RecordWorkflowTaskStartedRequest) ProtoMessage() {}
 
 func (x *RecordWorkflowTaskStartedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[16]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +983,7 @@ func (x *RecordWorkflowTaskStartedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordWorkflowTaskStartedRequest.ProtoReflect.Descriptor instead.
 func (*RecordWorkflowTaskStartedRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{16}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *RecordWorkflowTaskStartedRequest) GetNamespaceId() string {
@@ -879,7 +1031,7 @@ type RecordWorkflowTaskStartedResponse struct {
 
 func (x *RecordWorkflowTaskStartedResponse) Reset() {
 	*x = RecordWorkflowTaskStartedResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[17]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -891,7 +1043,7 @@ func (x *RecordWorkflowTaskStartedResponse) String() string {
 func (*RecordWorkflowTaskStartedResponse) ProtoMessage() {}
 
 func (x *RecordWorkflowTaskStartedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[17]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -904,7 +1056,7 @@ func (x *RecordWorkflowTaskStartedResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use RecordWorkflowTaskStartedResponse.ProtoReflect.Descriptor instead.
 func (*RecordWorkflowTaskStartedResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{17}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RecordWorkflowTaskStartedResponse) GetResponse() *v1.PollWorkflowTaskQueueResponse {
@@ -927,7 +1079,7 @@ type RecordActivityTaskStartedRequest struct {
 
 func (x *RecordActivityTaskStartedRequest) Reset() {
 	*x = RecordActivityTaskStartedRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[18]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -939,7 +1091,7 @@ func (x *RecordActivityTaskStartedRequest) String() string {
 func (*RecordActivityTaskStartedRequest) ProtoMessage() {}
 
 func (x *RecordActivityTaskStartedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[18]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -952,7 +1104,7 @@ func (x *RecordActivityTaskStartedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordActivityTaskStartedRequest.ProtoReflect.Descriptor instead.
 func (*RecordActivityTaskStartedRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{18}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *RecordActivityTaskStartedRequest) GetNamespaceId() string {
@@ -999,7 +1151,7 @@ type RecordActivityTaskStartedResponse struct {
 
 func (x *RecordActivityTaskStartedResponse) Reset() {
 	*x = RecordActivityTaskStartedResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[19]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1011,7 +1163,7 @@ func (x *RecordActivityTaskStartedResponse) String() string {
 func (*RecordActivityTaskStartedResponse) ProtoMessage() {}
 
 func (x *RecordActivityTaskStartedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[19]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1024,7 +1176,7 @@ func (x *RecordActivityTaskStartedResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use RecordActivityTaskStartedResponse.ProtoReflect.Descriptor instead.
 func (*RecordActivityTaskStartedResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{19}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RecordActivityTaskStartedResponse) GetResponse() *v1.PollActivityTaskQueueResponse {
@@ -1045,7 +1197,7 @@ type RespondWorkflowTaskCompletedRequest struct {
 
 func (x *RespondWorkflowTaskCompletedRequest) Reset() {
 	*x = RespondWorkflowTaskCompletedRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[20]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1057,7 +1209,7 @@ func (x *RespondWorkflowTaskCompletedRequest) String() string {
 func (*RespondWorkflowTaskCompletedRequest) ProtoMessage() {}
 
 func (x *RespondWorkflowTaskCompletedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[20]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1070,7 +1222,7 @@ func (x *RespondWorkflowTaskCompletedRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use RespondWorkflowTaskCompletedRequest.ProtoReflect.Descriptor instead.
 func (*RespondWorkflowTaskCompletedRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{20}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RespondWorkflowTaskCompletedRequest) GetNamespaceId() string {
@@ -1103,7 +1255,7 @@ type RespondWorkflowTaskCompletedResponse struct {
 
 func (x *RespondWorkflowTaskCompletedResponse) Reset() {
 	*x = RespondWorkflowTaskCompletedResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[21]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1115,7 +1267,7 @@ func (x *RespondWorkflowTaskCompletedResponse) String() string {
 func (*RespondWorkflowTaskCompletedResponse) ProtoMessage() {}
 
 func (x *RespondWorkflowTaskCompletedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[21]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1128,7 +1280,7 @@ func (x *RespondWorkflowTaskCompletedResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use RespondWorkflowTaskCompletedResponse.ProtoReflect.Descriptor instead.
 func (*RespondWorkflowTaskCompletedResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{21}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RespondWorkflowTaskCompletedResponse) GetResponse() *v1.RespondWorkflowTaskCompletedResponse {
@@ -1149,7 +1301,7 @@ type RespondWorkflowTaskFailedRequest struct {
 
 func (x *RespondWorkflowTaskFailedRequest) Reset() {
 	*x = RespondWorkflowTaskFailedRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[22]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1313,7 @@ func (x *RespondWorkflowTaskFailedRequest) String() string {
 func (*RespondWorkflowTaskFailedRequest) ProtoMessage() {}
 
 func (x *RespondWorkflowTaskFailedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[22]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1326,7 @@ func (x *RespondWorkflowTaskFailedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RespondWorkflowTaskFailedRequest.ProtoReflect.Descriptor instead.
 func (*RespondWorkflowTaskFailedRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{22}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RespondWorkflowTaskFailedRequest) GetNamespaceId() string {
@@ -1206,7 +1358,7 @@ type RespondWorkflowTaskFailedResponse struct {
 
 func (x *RespondWorkflowTaskFailedResponse) Reset() {
 	*x = RespondWorkflowTaskFailedResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[23]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1370,7 @@ func (x *RespondWorkflowTaskFailedResponse) String() string {
 func (*RespondWorkflowTaskFailedResponse) ProtoMessage() {}
 
 func (x *RespondWorkflowTaskFailedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[23]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1383,7 @@ func (x *RespondWorkflowTaskFailedResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use RespondWorkflowTaskFailedResponse.ProtoReflect.Descriptor instead.
 func (*RespondWorkflowTaskFailedResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{23}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{24}
 }
 
 // Activity requests address the activity by token or, when the token's
@@ -1249,7 +1401,7 @@ type RecordActivityTaskHeartbeatRequest struct {
 
 func (x *RecordActivityTaskHeartbeatRequest) Reset() {
 	*x = RecordActivityTaskHeartbeatRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[24]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1261,7 +1413,7 @@ func (x *RecordActivityTaskHeartbeatRequest) String() string {
 func (*RecordActivityTaskHeartbeatRequest) ProtoMessage() {}
 
 func (x *RecordActivityTaskHeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[24]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1274,7 +1426,7 @@ func (x *RecordActivityTaskHeartbeatRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use RecordActivityTaskHeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*RecordActivityTaskHeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{24}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RecordActivityTaskHeartbeatRequest) GetNamespaceId() string {
@@ -1314,7 +1466,7 @@ type RecordActivityTaskHeartbeatResponse struct {
 
 func (x *RecordActivityTaskHeartbeatResponse) Reset() {
 	*x = RecordActivityTaskHeartbeatResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[25]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1326,7 +1478,7 @@ func (x *RecordActivityTaskHeartbeatResponse) String() string {
 func (*RecordActivityTaskHeartbeatResponse) ProtoMessage() {}
 
 func (x *RecordActivityTaskHeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[25]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1339,7 +1491,7 @@ func (x *RecordActivityTaskHeartbeatResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use RecordActivityTaskHeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*RecordActivityTaskHeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{25}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RecordActivityTaskHeartbeatResponse) GetCancelRequested() bool {
@@ -1361,7 +1513,7 @@ type RespondActivityTaskCompletedRequest struct {
 
 func (x *RespondActivityTaskCompletedRequest) Reset() {
 	*x = RespondActivityTaskCompletedRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[26]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1373,7 +1525,7 @@ func (x *RespondActivityTaskCompletedRequest) String() string {
 func (*RespondActivityTaskCompletedRequest) ProtoMessage() {}
 
 func (x *RespondActivityTaskCompletedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[26]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1386,7 +1538,7 @@ func (x *RespondActivityTaskCompletedRequest) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use RespondActivityTaskCompletedRequest.ProtoReflect.Descriptor instead.
 func (*RespondActivityTaskCompletedRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{26}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RespondActivityTaskCompletedRequest) GetNamespaceId() string {
@@ -1425,7 +1577,7 @@ type RespondActivityTaskCompletedResponse struct {
 
 func (x *RespondActivityTaskCompletedResponse) Reset() {
 	*x = RespondActivityTaskCompletedResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[27]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1437,7 +1589,7 @@ func (x *RespondActivityTaskCompletedResponse) String() string {
 func (*RespondActivityTaskCompletedResponse) ProtoMessage() {}
 
 func (x *RespondActivityTaskCompletedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[27]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1450,7 +1602,7 @@ func (x *RespondActivityTaskCompletedResponse) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use RespondActivityTaskCompletedResponse.ProtoReflect.Descriptor instead.
 func (*RespondActivityTaskCompletedResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{27}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{28}
 }
 
 type RespondActivityTaskFailedRequest struct {
@@ -1466,7 +1618,7 @@ type RespondActivityTaskFailedRequest struct {
 
 func (x *RespondActivityTaskFailedRequest) Reset() {
 	*x = RespondActivityTaskFailedRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[28]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1478,7 +1630,7 @@ func (x *RespondActivityTaskFailedRequest) String() string {
 func (*RespondActivityTaskFailedRequest) ProtoMessage() {}
 
 func (x *RespondActivityTaskFailedRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[28]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1491,7 +1643,7 @@ func (x *RespondActivityTaskFailedRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RespondActivityTaskFailedRequest.ProtoReflect.Descriptor instead.
 func (*RespondActivityTaskFailedRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{28}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RespondActivityTaskFailedRequest) GetNamespaceId() string {
@@ -1537,7 +1689,7 @@ type RespondActivityTaskFailedResponse struct {
 
 func (x *RespondActivityTaskFailedResponse) Reset() {
 	*x = RespondActivityTaskFailedResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[29]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1549,7 +1701,7 @@ func (x *RespondActivityTaskFailedResponse) String() string {
 func (*RespondActivityTaskFailedResponse) ProtoMessage() {}
 
 func (x *RespondActivityTaskFailedResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[29]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1562,7 +1714,7 @@ func (x *RespondActivityTaskFailedResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use RespondActivityTaskFailedResponse.ProtoReflect.Descriptor instead.
 func (*RespondActivityTaskFailedResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{29}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{30}
 }
 
 type RespondActivityTaskCanceledRequest struct {
@@ -1577,7 +1729,7 @@ type RespondActivityTaskCanceledRequest struct {
 
 func (x *RespondActivityTaskCanceledRequest) Reset() {
 	*x = RespondActivityTaskCanceledRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[30]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1589,7 +1741,7 @@ func (x *RespondActivityTaskCanceledRequest) String() string {
 func (*RespondActivityTaskCanceledRequest) ProtoMessage() {}
 
 func (x *RespondActivityTaskCanceledRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[30]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1602,7 +1754,7 @@ func (x *RespondActivityTaskCanceledRequest) ProtoReflect() protoreflect.Message
 
 // Deprecated: Use RespondActivityTaskCanceledRequest.ProtoReflect.Descriptor instead.
 func (*RespondActivityTaskCanceledRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{30}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RespondActivityTaskCanceledRequest) GetNamespaceId() string {
@@ -1641,7 +1793,7 @@ type RespondActivityTaskCanceledResponse struct {
 
 func (x *RespondActivityTaskCanceledResponse) Reset() {
 	*x = RespondActivityTaskCanceledResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[31]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1653,7 +1805,7 @@ func (x *RespondActivityTaskCanceledResponse) String() string {
 func (*RespondActivityTaskCanceledResponse) ProtoMessage() {}
 
 func (x *RespondActivityTaskCanceledResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[31]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1666,7 +1818,7 @@ func (x *RespondActivityTaskCanceledResponse) ProtoReflect() protoreflect.Messag
 
 // Deprecated: Use RespondActivityTaskCanceledResponse.ProtoReflect.Descriptor instead.
 func (*RespondActivityTaskCanceledResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{31}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{32}
 }
 
 type ResetStickyTaskQueueRequest struct {
@@ -1679,7 +1831,7 @@ type ResetStickyTaskQueueRequest struct {
 
 func (x *ResetStickyTaskQueueRequest) Reset() {
 	*x = ResetStickyTaskQueueRequest{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[32]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1691,7 +1843,7 @@ func (x *ResetStickyTaskQueueRequest) String() string {
 func (*ResetStickyTaskQueueRequest) ProtoMessage() {}
 
 func (x *ResetStickyTaskQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[32]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1704,7 +1856,7 @@ func (x *ResetStickyTaskQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetStickyTaskQueueRequest.ProtoReflect.Descriptor instead.
 func (*ResetStickyTaskQueueRequest) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{32}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ResetStickyTaskQueueRequest) GetNamespaceId() string {
@@ -1729,7 +1881,7 @@ type ResetStickyTaskQueueResponse struct {
 
 func (x *ResetStickyTaskQueueResponse) Reset() {
 	*x = ResetStickyTaskQueueResponse{}
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[33]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +1893,7 @@ func (x *ResetStickyTaskQueueResponse) String() string {
 func (*ResetStickyTaskQueueResponse) ProtoMessage() {}
 
 func (x *ResetStickyTaskQueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[33]
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,17 +1906,157 @@ func (x *ResetStickyTaskQueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetStickyTaskQueueResponse.ProtoReflect.Descriptor instead.
 func (*ResetStickyTaskQueueResponse) Descriptor() ([]byte, []int) {
-	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{33}
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{34}
+}
+
+type RecordChildExecutionCompletedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The parent's namespace.
+	NamespaceId            string                 `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	ParentExecution        *v11.WorkflowExecution `protobuf:"bytes,2,opt,name=parent_execution,json=parentExecution,proto3" json:"parent_execution,omitempty"`
+	ParentInitiatedEventId int64                  `protobuf:"varint,3,opt,name=parent_initiated_event_id,json=parentInitiatedEventId,proto3" json:"parent_initiated_event_id,omitempty"`
+	// The child's namespace and the run that closed the child's chain.
+	ChildNamespaceId string                 `protobuf:"bytes,4,opt,name=child_namespace_id,json=childNamespaceId,proto3" json:"child_namespace_id,omitempty"`
+	ChildExecution   *v11.WorkflowExecution `protobuf:"bytes,5,opt,name=child_execution,json=childExecution,proto3" json:"child_execution,omitempty"`
+	// First run of the child's chain: the parent records it as started if
+	// the start was not recorded yet.
+	ChildFirstExecutionRunId string `protobuf:"bytes,6,opt,name=child_first_execution_run_id,json=childFirstExecutionRunId,proto3" json:"child_first_execution_run_id,omitempty"`
+	// The child's close event.
+	CompletionEvent *v13.HistoryEvent `protobuf:"bytes,7,opt,name=completion_event,json=completionEvent,proto3" json:"completion_event,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RecordChildExecutionCompletedRequest) Reset() {
+	*x = RecordChildExecutionCompletedRequest{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordChildExecutionCompletedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordChildExecutionCompletedRequest) ProtoMessage() {}
+
+func (x *RecordChildExecutionCompletedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordChildExecutionCompletedRequest.ProtoReflect.Descriptor instead.
+func (*RecordChildExecutionCompletedRequest) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RecordChildExecutionCompletedRequest) GetNamespaceId() string {
+	if x != nil {
+		return x.NamespaceId
+	}
+	return ""
+}
+
+func (x *RecordChildExecutionCompletedRequest) GetParentExecution() *v11.WorkflowExecution {
+	if x != nil {
+		return x.ParentExecution
+	}
+	return nil
+}
+
+func (x *RecordChildExecutionCompletedRequest) GetParentInitiatedEventId() int64 {
+	if x != nil {
+		return x.ParentInitiatedEventId
+	}
+	return 0
+}
+
+func (x *RecordChildExecutionCompletedRequest) GetChildNamespaceId() string {
+	if x != nil {
+		return x.ChildNamespaceId
+	}
+	return ""
+}
+
+func (x *RecordChildExecutionCompletedRequest) GetChildExecution() *v11.WorkflowExecution {
+	if x != nil {
+		return x.ChildExecution
+	}
+	return nil
+}
+
+func (x *RecordChildExecutionCompletedRequest) GetChildFirstExecutionRunId() string {
+	if x != nil {
+		return x.ChildFirstExecutionRunId
+	}
+	return ""
+}
+
+func (x *RecordChildExecutionCompletedRequest) GetCompletionEvent() *v13.HistoryEvent {
+	if x != nil {
+		return x.CompletionEvent
+	}
+	return nil
+}
+
+type RecordChildExecutionCompletedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordChildExecutionCompletedResponse) Reset() {
+	*x = RecordChildExecutionCompletedResponse{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordChildExecutionCompletedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordChildExecutionCompletedResponse) ProtoMessage() {}
+
+func (x *RecordChildExecutionCompletedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordChildExecutionCompletedResponse.ProtoReflect.Descriptor instead.
+func (*RecordChildExecutionCompletedResponse) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
 var File_meridian_historyservice_v1_service_proto protoreflect.FileDescriptor
 
 const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"(meridian/historyservice/v1/service.proto\x12\x1ameridian.historyservice.v1\x1a\x1emeridian/common/v1/token.proto\x1a$temporal/api/common/v1/message.proto\x1a%temporal/api/failure/v1/message.proto\x1a6temporal/api/workflowservice/v1/request_response.proto\"\x9c\x01\n" +
+	"(meridian/historyservice/v1/service.proto\x12\x1ameridian.historyservice.v1\x1a\x1emeridian/common/v1/token.proto\x1a$temporal/api/common/v1/message.proto\x1a%temporal/api/failure/v1/message.proto\x1a%temporal/api/history/v1/message.proto\x1a6temporal/api/workflowservice/v1/request_response.proto\"\x81\x02\n" +
 	"\x1dStartWorkflowExecutionRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12X\n" +
-	"\arequest\x18\x02 \x01(\v2>.temporal.api.workflowservice.v1.StartWorkflowExecutionRequestR\arequest\"Q\n" +
+	"\arequest\x18\x02 \x01(\v2>.temporal.api.workflowservice.v1.StartWorkflowExecutionRequestR\arequest\x12c\n" +
+	"\x15parent_execution_info\x18\x03 \x01(\v2/.meridian.historyservice.v1.ParentExecutionInfoR\x13parentExecutionInfo\"\xfa\x01\n" +
+	"\x13ParentExecutionInfo\x12!\n" +
+	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12G\n" +
+	"\texecution\x18\x03 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\texecution\x12,\n" +
+	"\x12initiated_event_id\x18\x04 \x01(\x03R\x10initiatedEventId\x12+\n" +
+	"\x11initiated_version\x18\x05 \x01(\x03R\x10initiatedVersion\"Q\n" +
 	"\x1eStartWorkflowExecutionResponse\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x18\n" +
 	"\astarted\x18\x02 \x01(\bR\astarted\"\xb0\x01\n" +
@@ -1773,18 +2065,25 @@ const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
 	"\arequest\x18\x02 \x01(\v2H.temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequestR\arequest\"[\n" +
 	"(SignalWithStartWorkflowExecutionResponse\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x18\n" +
-	"\astarted\x18\x02 \x01(\bR\astarted\"\x9e\x01\n" +
+	"\astarted\x18\x02 \x01(\bR\astarted\"\xb9\x02\n" +
 	"\x1eSignalWorkflowExecutionRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12Y\n" +
-	"\arequest\x18\x02 \x01(\v2?.temporal.api.workflowservice.v1.SignalWorkflowExecutionRequestR\arequest\"!\n" +
-	"\x1fSignalWorkflowExecutionResponse\"\xac\x01\n" +
+	"\arequest\x18\x02 \x01(\v2?.temporal.api.workflowservice.v1.SignalWorkflowExecutionRequestR\arequest\x12i\n" +
+	"\x1bexternal_workflow_execution\x18\x03 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\x19externalWorkflowExecution\x12.\n" +
+	"\x13child_workflow_only\x18\x04 \x01(\bR\x11childWorkflowOnly\"!\n" +
+	"\x1fSignalWorkflowExecutionResponse\"\x86\x03\n" +
 	"%RequestCancelWorkflowExecutionRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12`\n" +
-	"\arequest\x18\x02 \x01(\v2F.temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequestR\arequest\"(\n" +
-	"&RequestCancelWorkflowExecutionResponse\"\xa4\x01\n" +
+	"\arequest\x18\x02 \x01(\v2F.temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequestR\arequest\x12=\n" +
+	"\x1bexternal_initiated_event_id\x18\x03 \x01(\x03R\x18externalInitiatedEventId\x12i\n" +
+	"\x1bexternal_workflow_execution\x18\x04 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\x19externalWorkflowExecution\x12.\n" +
+	"\x13child_workflow_only\x18\x05 \x01(\bR\x11childWorkflowOnly\"(\n" +
+	"&RequestCancelWorkflowExecutionResponse\"\xbf\x02\n" +
 	"!TerminateWorkflowExecutionRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12\\\n" +
-	"\arequest\x18\x02 \x01(\v2B.temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequestR\arequest\"$\n" +
+	"\arequest\x18\x02 \x01(\v2B.temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequestR\arequest\x12i\n" +
+	"\x1bexternal_workflow_execution\x18\x03 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\x19externalWorkflowExecution\x12.\n" +
+	"\x13child_workflow_only\x18\x04 \x01(\bR\x11childWorkflowOnly\"$\n" +
 	"\"TerminateWorkflowExecutionResponse\"\xa2\x01\n" +
 	" DescribeWorkflowExecutionRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12[\n" +
@@ -1859,7 +2158,16 @@ const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
 	"\x1bResetStickyTaskQueueRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12G\n" +
 	"\texecution\x18\x02 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\texecution\"\x1e\n" +
-	"\x1cResetStickyTaskQueueResponse2\xe3\x14\n" +
+	"\x1cResetStickyTaskQueueResponse\"\xee\x03\n" +
+	"$RecordChildExecutionCompletedRequest\x12!\n" +
+	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12T\n" +
+	"\x10parent_execution\x18\x02 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\x0fparentExecution\x129\n" +
+	"\x19parent_initiated_event_id\x18\x03 \x01(\x03R\x16parentInitiatedEventId\x12,\n" +
+	"\x12child_namespace_id\x18\x04 \x01(\tR\x10childNamespaceId\x12R\n" +
+	"\x0fchild_execution\x18\x05 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\x0echildExecution\x12>\n" +
+	"\x1cchild_first_execution_run_id\x18\x06 \x01(\tR\x18childFirstExecutionRunId\x12P\n" +
+	"\x10completion_event\x18\a \x01(\v2%.temporal.api.history.v1.HistoryEventR\x0fcompletionEvent\"'\n" +
+	"%RecordChildExecutionCompletedResponse2\x8a\x16\n" +
 	"\x0eHistoryService\x12\x8f\x01\n" +
 	"\x16StartWorkflowExecution\x129.meridian.historyservice.v1.StartWorkflowExecutionRequest\x1a:.meridian.historyservice.v1.StartWorkflowExecutionResponse\x12\xad\x01\n" +
 	" SignalWithStartWorkflowExecution\x12C.meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest\x1aD.meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse\x12\x92\x01\n" +
@@ -1877,7 +2185,8 @@ const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
 	"\x1cRespondActivityTaskCompleted\x12?.meridian.historyservice.v1.RespondActivityTaskCompletedRequest\x1a@.meridian.historyservice.v1.RespondActivityTaskCompletedResponse\x12\x98\x01\n" +
 	"\x19RespondActivityTaskFailed\x12<.meridian.historyservice.v1.RespondActivityTaskFailedRequest\x1a=.meridian.historyservice.v1.RespondActivityTaskFailedResponse\x12\x9e\x01\n" +
 	"\x1bRespondActivityTaskCanceled\x12>.meridian.historyservice.v1.RespondActivityTaskCanceledRequest\x1a?.meridian.historyservice.v1.RespondActivityTaskCanceledResponse\x12\x89\x01\n" +
-	"\x14ResetStickyTaskQueue\x127.meridian.historyservice.v1.ResetStickyTaskQueueRequest\x1a8.meridian.historyservice.v1.ResetStickyTaskQueueResponseBDZBgithub.com/meridian-dev/meridian/api/historyservice;historyserviceb\x06proto3"
+	"\x14ResetStickyTaskQueue\x127.meridian.historyservice.v1.ResetStickyTaskQueueRequest\x1a8.meridian.historyservice.v1.ResetStickyTaskQueueResponse\x12\xa4\x01\n" +
+	"\x1dRecordChildExecutionCompleted\x12@.meridian.historyservice.v1.RecordChildExecutionCompletedRequest\x1aA.meridian.historyservice.v1.RecordChildExecutionCompletedResponseBDZBgithub.com/meridian-dev/meridian/api/historyservice;historyserviceb\x06proto3"
 
 var (
 	file_meridian_historyservice_v1_service_proto_rawDescOnce sync.Once
@@ -1891,137 +2200,151 @@ func file_meridian_historyservice_v1_service_proto_rawDescGZIP() []byte {
 	return file_meridian_historyservice_v1_service_proto_rawDescData
 }
 
-var file_meridian_historyservice_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_meridian_historyservice_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_meridian_historyservice_v1_service_proto_goTypes = []any{
 	(*StartWorkflowExecutionRequest)(nil),              // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest
-	(*StartWorkflowExecutionResponse)(nil),             // 1: meridian.historyservice.v1.StartWorkflowExecutionResponse
-	(*SignalWithStartWorkflowExecutionRequest)(nil),    // 2: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
-	(*SignalWithStartWorkflowExecutionResponse)(nil),   // 3: meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
-	(*SignalWorkflowExecutionRequest)(nil),             // 4: meridian.historyservice.v1.SignalWorkflowExecutionRequest
-	(*SignalWorkflowExecutionResponse)(nil),            // 5: meridian.historyservice.v1.SignalWorkflowExecutionResponse
-	(*RequestCancelWorkflowExecutionRequest)(nil),      // 6: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
-	(*RequestCancelWorkflowExecutionResponse)(nil),     // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
-	(*TerminateWorkflowExecutionRequest)(nil),          // 8: meridian.historyservice.v1.TerminateWorkflowExecutionRequest
-	(*TerminateWorkflowExecutionResponse)(nil),         // 9: meridian.historyservice.v1.TerminateWorkflowExecutionResponse
-	(*DescribeWorkflowExecutionRequest)(nil),           // 10: meridian.historyservice.v1.DescribeWorkflowExecutionRequest
-	(*DescribeWorkflowExecutionResponse)(nil),          // 11: meridian.historyservice.v1.DescribeWorkflowExecutionResponse
-	(*GetWorkflowExecutionHistoryRequest)(nil),         // 12: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
-	(*GetWorkflowExecutionHistoryResponse)(nil),        // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
-	(*QueryWorkflowRequest)(nil),                       // 14: meridian.historyservice.v1.QueryWorkflowRequest
-	(*QueryWorkflowResponse)(nil),                      // 15: meridian.historyservice.v1.QueryWorkflowResponse
-	(*RecordWorkflowTaskStartedRequest)(nil),           // 16: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
-	(*RecordWorkflowTaskStartedResponse)(nil),          // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
-	(*RecordActivityTaskStartedRequest)(nil),           // 18: meridian.historyservice.v1.RecordActivityTaskStartedRequest
-	(*RecordActivityTaskStartedResponse)(nil),          // 19: meridian.historyservice.v1.RecordActivityTaskStartedResponse
-	(*RespondWorkflowTaskCompletedRequest)(nil),        // 20: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
-	(*RespondWorkflowTaskCompletedResponse)(nil),       // 21: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
-	(*RespondWorkflowTaskFailedRequest)(nil),           // 22: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
-	(*RespondWorkflowTaskFailedResponse)(nil),          // 23: meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
-	(*RecordActivityTaskHeartbeatRequest)(nil),         // 24: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
-	(*RecordActivityTaskHeartbeatResponse)(nil),        // 25: meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
-	(*RespondActivityTaskCompletedRequest)(nil),        // 26: meridian.historyservice.v1.RespondActivityTaskCompletedRequest
-	(*RespondActivityTaskCompletedResponse)(nil),       // 27: meridian.historyservice.v1.RespondActivityTaskCompletedResponse
-	(*RespondActivityTaskFailedRequest)(nil),           // 28: meridian.historyservice.v1.RespondActivityTaskFailedRequest
-	(*RespondActivityTaskFailedResponse)(nil),          // 29: meridian.historyservice.v1.RespondActivityTaskFailedResponse
-	(*RespondActivityTaskCanceledRequest)(nil),         // 30: meridian.historyservice.v1.RespondActivityTaskCanceledRequest
-	(*RespondActivityTaskCanceledResponse)(nil),        // 31: meridian.historyservice.v1.RespondActivityTaskCanceledResponse
-	(*ResetStickyTaskQueueRequest)(nil),                // 32: meridian.historyservice.v1.ResetStickyTaskQueueRequest
-	(*ResetStickyTaskQueueResponse)(nil),               // 33: meridian.historyservice.v1.ResetStickyTaskQueueResponse
-	(*v1.StartWorkflowExecutionRequest)(nil),           // 34: temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
-	(*v1.SignalWithStartWorkflowExecutionRequest)(nil), // 35: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
-	(*v1.SignalWorkflowExecutionRequest)(nil),          // 36: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
-	(*v1.RequestCancelWorkflowExecutionRequest)(nil),   // 37: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
-	(*v1.TerminateWorkflowExecutionRequest)(nil),       // 38: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
-	(*v1.DescribeWorkflowExecutionRequest)(nil),        // 39: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
-	(*v1.DescribeWorkflowExecutionResponse)(nil),       // 40: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
-	(*v1.GetWorkflowExecutionHistoryRequest)(nil),      // 41: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
-	(*v1.GetWorkflowExecutionHistoryResponse)(nil),     // 42: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
-	(*v1.QueryWorkflowRequest)(nil),                    // 43: temporal.api.workflowservice.v1.QueryWorkflowRequest
-	(*v1.QueryWorkflowResponse)(nil),                   // 44: temporal.api.workflowservice.v1.QueryWorkflowResponse
-	(*v11.WorkflowExecution)(nil),                      // 45: temporal.api.common.v1.WorkflowExecution
-	(*v1.PollWorkflowTaskQueueRequest)(nil),            // 46: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
-	(*v1.PollWorkflowTaskQueueResponse)(nil),           // 47: temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
-	(*v1.PollActivityTaskQueueRequest)(nil),            // 48: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
-	(*v1.PollActivityTaskQueueResponse)(nil),           // 49: temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
-	(*commonpb.TaskToken)(nil),                         // 50: meridian.common.v1.TaskToken
-	(*v1.RespondWorkflowTaskCompletedRequest)(nil),     // 51: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
-	(*v1.RespondWorkflowTaskCompletedResponse)(nil),    // 52: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
-	(*v1.RespondWorkflowTaskFailedRequest)(nil),        // 53: temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
-	(*v11.Payloads)(nil),                               // 54: temporal.api.common.v1.Payloads
-	(*v12.Failure)(nil),                                // 55: temporal.api.failure.v1.Failure
+	(*ParentExecutionInfo)(nil),                        // 1: meridian.historyservice.v1.ParentExecutionInfo
+	(*StartWorkflowExecutionResponse)(nil),             // 2: meridian.historyservice.v1.StartWorkflowExecutionResponse
+	(*SignalWithStartWorkflowExecutionRequest)(nil),    // 3: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
+	(*SignalWithStartWorkflowExecutionResponse)(nil),   // 4: meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
+	(*SignalWorkflowExecutionRequest)(nil),             // 5: meridian.historyservice.v1.SignalWorkflowExecutionRequest
+	(*SignalWorkflowExecutionResponse)(nil),            // 6: meridian.historyservice.v1.SignalWorkflowExecutionResponse
+	(*RequestCancelWorkflowExecutionRequest)(nil),      // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
+	(*RequestCancelWorkflowExecutionResponse)(nil),     // 8: meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
+	(*TerminateWorkflowExecutionRequest)(nil),          // 9: meridian.historyservice.v1.TerminateWorkflowExecutionRequest
+	(*TerminateWorkflowExecutionResponse)(nil),         // 10: meridian.historyservice.v1.TerminateWorkflowExecutionResponse
+	(*DescribeWorkflowExecutionRequest)(nil),           // 11: meridian.historyservice.v1.DescribeWorkflowExecutionRequest
+	(*DescribeWorkflowExecutionResponse)(nil),          // 12: meridian.historyservice.v1.DescribeWorkflowExecutionResponse
+	(*GetWorkflowExecutionHistoryRequest)(nil),         // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
+	(*GetWorkflowExecutionHistoryResponse)(nil),        // 14: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
+	(*QueryWorkflowRequest)(nil),                       // 15: meridian.historyservice.v1.QueryWorkflowRequest
+	(*QueryWorkflowResponse)(nil),                      // 16: meridian.historyservice.v1.QueryWorkflowResponse
+	(*RecordWorkflowTaskStartedRequest)(nil),           // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
+	(*RecordWorkflowTaskStartedResponse)(nil),          // 18: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
+	(*RecordActivityTaskStartedRequest)(nil),           // 19: meridian.historyservice.v1.RecordActivityTaskStartedRequest
+	(*RecordActivityTaskStartedResponse)(nil),          // 20: meridian.historyservice.v1.RecordActivityTaskStartedResponse
+	(*RespondWorkflowTaskCompletedRequest)(nil),        // 21: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
+	(*RespondWorkflowTaskCompletedResponse)(nil),       // 22: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
+	(*RespondWorkflowTaskFailedRequest)(nil),           // 23: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
+	(*RespondWorkflowTaskFailedResponse)(nil),          // 24: meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
+	(*RecordActivityTaskHeartbeatRequest)(nil),         // 25: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
+	(*RecordActivityTaskHeartbeatResponse)(nil),        // 26: meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
+	(*RespondActivityTaskCompletedRequest)(nil),        // 27: meridian.historyservice.v1.RespondActivityTaskCompletedRequest
+	(*RespondActivityTaskCompletedResponse)(nil),       // 28: meridian.historyservice.v1.RespondActivityTaskCompletedResponse
+	(*RespondActivityTaskFailedRequest)(nil),           // 29: meridian.historyservice.v1.RespondActivityTaskFailedRequest
+	(*RespondActivityTaskFailedResponse)(nil),          // 30: meridian.historyservice.v1.RespondActivityTaskFailedResponse
+	(*RespondActivityTaskCanceledRequest)(nil),         // 31: meridian.historyservice.v1.RespondActivityTaskCanceledRequest
+	(*RespondActivityTaskCanceledResponse)(nil),        // 32: meridian.historyservice.v1.RespondActivityTaskCanceledResponse
+	(*ResetStickyTaskQueueRequest)(nil),                // 33: meridian.historyservice.v1.ResetStickyTaskQueueRequest
+	(*ResetStickyTaskQueueResponse)(nil),               // 34: meridian.historyservice.v1.ResetStickyTaskQueueResponse
+	(*RecordChildExecutionCompletedRequest)(nil),       // 35: meridian.historyservice.v1.RecordChildExecutionCompletedRequest
+	(*RecordChildExecutionCompletedResponse)(nil),      // 36: meridian.historyservice.v1.RecordChildExecutionCompletedResponse
+	(*v1.StartWorkflowExecutionRequest)(nil),           // 37: temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
+	(*v11.WorkflowExecution)(nil),                      // 38: temporal.api.common.v1.WorkflowExecution
+	(*v1.SignalWithStartWorkflowExecutionRequest)(nil), // 39: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
+	(*v1.SignalWorkflowExecutionRequest)(nil),          // 40: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
+	(*v1.RequestCancelWorkflowExecutionRequest)(nil),   // 41: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
+	(*v1.TerminateWorkflowExecutionRequest)(nil),       // 42: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
+	(*v1.DescribeWorkflowExecutionRequest)(nil),        // 43: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
+	(*v1.DescribeWorkflowExecutionResponse)(nil),       // 44: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
+	(*v1.GetWorkflowExecutionHistoryRequest)(nil),      // 45: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
+	(*v1.GetWorkflowExecutionHistoryResponse)(nil),     // 46: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
+	(*v1.QueryWorkflowRequest)(nil),                    // 47: temporal.api.workflowservice.v1.QueryWorkflowRequest
+	(*v1.QueryWorkflowResponse)(nil),                   // 48: temporal.api.workflowservice.v1.QueryWorkflowResponse
+	(*v1.PollWorkflowTaskQueueRequest)(nil),            // 49: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
+	(*v1.PollWorkflowTaskQueueResponse)(nil),           // 50: temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	(*v1.PollActivityTaskQueueRequest)(nil),            // 51: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
+	(*v1.PollActivityTaskQueueResponse)(nil),           // 52: temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
+	(*commonpb.TaskToken)(nil),                         // 53: meridian.common.v1.TaskToken
+	(*v1.RespondWorkflowTaskCompletedRequest)(nil),     // 54: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
+	(*v1.RespondWorkflowTaskCompletedResponse)(nil),    // 55: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
+	(*v1.RespondWorkflowTaskFailedRequest)(nil),        // 56: temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
+	(*v11.Payloads)(nil),                               // 57: temporal.api.common.v1.Payloads
+	(*v12.Failure)(nil),                                // 58: temporal.api.failure.v1.Failure
+	(*v13.HistoryEvent)(nil),                           // 59: temporal.api.history.v1.HistoryEvent
 }
 var file_meridian_historyservice_v1_service_proto_depIdxs = []int32{
-	34, // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
-	35, // 1: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
-	36, // 2: meridian.historyservice.v1.SignalWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
-	37, // 3: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
-	38, // 4: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
-	39, // 5: meridian.historyservice.v1.DescribeWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
-	40, // 6: meridian.historyservice.v1.DescribeWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
-	41, // 7: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest.request:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
-	42, // 8: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse.response:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
-	43, // 9: meridian.historyservice.v1.QueryWorkflowRequest.request:type_name -> temporal.api.workflowservice.v1.QueryWorkflowRequest
-	44, // 10: meridian.historyservice.v1.QueryWorkflowResponse.response:type_name -> temporal.api.workflowservice.v1.QueryWorkflowResponse
-	45, // 11: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	46, // 12: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
-	47, // 13: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
-	45, // 14: meridian.historyservice.v1.RecordActivityTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	48, // 15: meridian.historyservice.v1.RecordActivityTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
-	49, // 16: meridian.historyservice.v1.RecordActivityTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
-	50, // 17: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
-	51, // 18: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
-	52, // 19: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse.response:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
-	50, // 20: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
-	53, // 21: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
-	50, // 22: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.token:type_name -> meridian.common.v1.TaskToken
-	54, // 23: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.details:type_name -> temporal.api.common.v1.Payloads
-	50, // 24: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
-	54, // 25: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.result:type_name -> temporal.api.common.v1.Payloads
-	50, // 26: meridian.historyservice.v1.RespondActivityTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
-	55, // 27: meridian.historyservice.v1.RespondActivityTaskFailedRequest.failure:type_name -> temporal.api.failure.v1.Failure
-	54, // 28: meridian.historyservice.v1.RespondActivityTaskFailedRequest.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
-	50, // 29: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.token:type_name -> meridian.common.v1.TaskToken
-	54, // 30: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.details:type_name -> temporal.api.common.v1.Payloads
-	45, // 31: meridian.historyservice.v1.ResetStickyTaskQueueRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	0,  // 32: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:input_type -> meridian.historyservice.v1.StartWorkflowExecutionRequest
-	2,  // 33: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
-	4,  // 34: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWorkflowExecutionRequest
-	6,  // 35: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:input_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
-	8,  // 36: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:input_type -> meridian.historyservice.v1.TerminateWorkflowExecutionRequest
-	10, // 37: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:input_type -> meridian.historyservice.v1.DescribeWorkflowExecutionRequest
-	12, // 38: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:input_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
-	14, // 39: meridian.historyservice.v1.HistoryService.QueryWorkflow:input_type -> meridian.historyservice.v1.QueryWorkflowRequest
-	16, // 40: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:input_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
-	18, // 41: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:input_type -> meridian.historyservice.v1.RecordActivityTaskStartedRequest
-	20, // 42: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:input_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
-	22, // 43: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:input_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
-	24, // 44: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:input_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
-	26, // 45: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:input_type -> meridian.historyservice.v1.RespondActivityTaskCompletedRequest
-	28, // 46: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:input_type -> meridian.historyservice.v1.RespondActivityTaskFailedRequest
-	30, // 47: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:input_type -> meridian.historyservice.v1.RespondActivityTaskCanceledRequest
-	32, // 48: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:input_type -> meridian.historyservice.v1.ResetStickyTaskQueueRequest
-	1,  // 49: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:output_type -> meridian.historyservice.v1.StartWorkflowExecutionResponse
-	3,  // 50: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
-	5,  // 51: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWorkflowExecutionResponse
-	7,  // 52: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:output_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
-	9,  // 53: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:output_type -> meridian.historyservice.v1.TerminateWorkflowExecutionResponse
-	11, // 54: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:output_type -> meridian.historyservice.v1.DescribeWorkflowExecutionResponse
-	13, // 55: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:output_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
-	15, // 56: meridian.historyservice.v1.HistoryService.QueryWorkflow:output_type -> meridian.historyservice.v1.QueryWorkflowResponse
-	17, // 57: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:output_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
-	19, // 58: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:output_type -> meridian.historyservice.v1.RecordActivityTaskStartedResponse
-	21, // 59: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:output_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
-	23, // 60: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:output_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
-	25, // 61: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:output_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
-	27, // 62: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:output_type -> meridian.historyservice.v1.RespondActivityTaskCompletedResponse
-	29, // 63: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:output_type -> meridian.historyservice.v1.RespondActivityTaskFailedResponse
-	31, // 64: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:output_type -> meridian.historyservice.v1.RespondActivityTaskCanceledResponse
-	33, // 65: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:output_type -> meridian.historyservice.v1.ResetStickyTaskQueueResponse
-	49, // [49:66] is the sub-list for method output_type
-	32, // [32:49] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	37, // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
+	1,  // 1: meridian.historyservice.v1.StartWorkflowExecutionRequest.parent_execution_info:type_name -> meridian.historyservice.v1.ParentExecutionInfo
+	38, // 2: meridian.historyservice.v1.ParentExecutionInfo.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	39, // 3: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
+	40, // 4: meridian.historyservice.v1.SignalWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
+	38, // 5: meridian.historyservice.v1.SignalWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	41, // 6: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
+	38, // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	42, // 8: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
+	38, // 9: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	43, // 10: meridian.historyservice.v1.DescribeWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
+	44, // 11: meridian.historyservice.v1.DescribeWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
+	45, // 12: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest.request:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
+	46, // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse.response:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
+	47, // 14: meridian.historyservice.v1.QueryWorkflowRequest.request:type_name -> temporal.api.workflowservice.v1.QueryWorkflowRequest
+	48, // 15: meridian.historyservice.v1.QueryWorkflowResponse.response:type_name -> temporal.api.workflowservice.v1.QueryWorkflowResponse
+	38, // 16: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	49, // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
+	50, // 18: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	38, // 19: meridian.historyservice.v1.RecordActivityTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	51, // 20: meridian.historyservice.v1.RecordActivityTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
+	52, // 21: meridian.historyservice.v1.RecordActivityTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
+	53, // 22: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
+	54, // 23: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
+	55, // 24: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse.response:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
+	53, // 25: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
+	56, // 26: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
+	53, // 27: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.token:type_name -> meridian.common.v1.TaskToken
+	57, // 28: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.details:type_name -> temporal.api.common.v1.Payloads
+	53, // 29: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
+	57, // 30: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.result:type_name -> temporal.api.common.v1.Payloads
+	53, // 31: meridian.historyservice.v1.RespondActivityTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
+	58, // 32: meridian.historyservice.v1.RespondActivityTaskFailedRequest.failure:type_name -> temporal.api.failure.v1.Failure
+	57, // 33: meridian.historyservice.v1.RespondActivityTaskFailedRequest.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
+	53, // 34: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.token:type_name -> meridian.common.v1.TaskToken
+	57, // 35: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.details:type_name -> temporal.api.common.v1.Payloads
+	38, // 36: meridian.historyservice.v1.ResetStickyTaskQueueRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	38, // 37: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	38, // 38: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.child_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	59, // 39: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.completion_event:type_name -> temporal.api.history.v1.HistoryEvent
+	0,  // 40: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:input_type -> meridian.historyservice.v1.StartWorkflowExecutionRequest
+	3,  // 41: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
+	5,  // 42: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWorkflowExecutionRequest
+	7,  // 43: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:input_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
+	9,  // 44: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:input_type -> meridian.historyservice.v1.TerminateWorkflowExecutionRequest
+	11, // 45: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:input_type -> meridian.historyservice.v1.DescribeWorkflowExecutionRequest
+	13, // 46: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:input_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
+	15, // 47: meridian.historyservice.v1.HistoryService.QueryWorkflow:input_type -> meridian.historyservice.v1.QueryWorkflowRequest
+	17, // 48: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:input_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
+	19, // 49: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:input_type -> meridian.historyservice.v1.RecordActivityTaskStartedRequest
+	21, // 50: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:input_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
+	23, // 51: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:input_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
+	25, // 52: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:input_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
+	27, // 53: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:input_type -> meridian.historyservice.v1.RespondActivityTaskCompletedRequest
+	29, // 54: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:input_type -> meridian.historyservice.v1.RespondActivityTaskFailedRequest
+	31, // 55: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:input_type -> meridian.historyservice.v1.RespondActivityTaskCanceledRequest
+	33, // 56: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:input_type -> meridian.historyservice.v1.ResetStickyTaskQueueRequest
+	35, // 57: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:input_type -> meridian.historyservice.v1.RecordChildExecutionCompletedRequest
+	2,  // 58: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:output_type -> meridian.historyservice.v1.StartWorkflowExecutionResponse
+	4,  // 59: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
+	6,  // 60: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWorkflowExecutionResponse
+	8,  // 61: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:output_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
+	10, // 62: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:output_type -> meridian.historyservice.v1.TerminateWorkflowExecutionResponse
+	12, // 63: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:output_type -> meridian.historyservice.v1.DescribeWorkflowExecutionResponse
+	14, // 64: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:output_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
+	16, // 65: meridian.historyservice.v1.HistoryService.QueryWorkflow:output_type -> meridian.historyservice.v1.QueryWorkflowResponse
+	18, // 66: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:output_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
+	20, // 67: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:output_type -> meridian.historyservice.v1.RecordActivityTaskStartedResponse
+	22, // 68: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:output_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
+	24, // 69: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:output_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
+	26, // 70: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:output_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
+	28, // 71: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:output_type -> meridian.historyservice.v1.RespondActivityTaskCompletedResponse
+	30, // 72: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:output_type -> meridian.historyservice.v1.RespondActivityTaskFailedResponse
+	32, // 73: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:output_type -> meridian.historyservice.v1.RespondActivityTaskCanceledResponse
+	34, // 74: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:output_type -> meridian.historyservice.v1.ResetStickyTaskQueueResponse
+	36, // 75: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:output_type -> meridian.historyservice.v1.RecordChildExecutionCompletedResponse
+	58, // [58:76] is the sub-list for method output_type
+	40, // [40:58] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_meridian_historyservice_v1_service_proto_init() }
@@ -2035,7 +2358,7 @@ func file_meridian_historyservice_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meridian_historyservice_v1_service_proto_rawDesc), len(file_meridian_historyservice_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

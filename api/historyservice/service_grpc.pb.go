@@ -41,6 +41,7 @@ const (
 	HistoryService_RespondActivityTaskFailed_FullMethodName        = "/meridian.historyservice.v1.HistoryService/RespondActivityTaskFailed"
 	HistoryService_RespondActivityTaskCanceled_FullMethodName      = "/meridian.historyservice.v1.HistoryService/RespondActivityTaskCanceled"
 	HistoryService_ResetStickyTaskQueue_FullMethodName             = "/meridian.historyservice.v1.HistoryService/ResetStickyTaskQueue"
+	HistoryService_RecordChildExecutionCompleted_FullMethodName    = "/meridian.historyservice.v1.HistoryService/RecordChildExecutionCompleted"
 )
 
 // HistoryServiceClient is the client API for HistoryService service.
@@ -64,6 +65,9 @@ type HistoryServiceClient interface {
 	RespondActivityTaskFailed(ctx context.Context, in *RespondActivityTaskFailedRequest, opts ...grpc.CallOption) (*RespondActivityTaskFailedResponse, error)
 	RespondActivityTaskCanceled(ctx context.Context, in *RespondActivityTaskCanceledRequest, opts ...grpc.CallOption) (*RespondActivityTaskCanceledResponse, error)
 	ResetStickyTaskQueue(ctx context.Context, in *ResetStickyTaskQueueRequest, opts ...grpc.CallOption) (*ResetStickyTaskQueueResponse, error)
+	// RecordChildExecutionCompleted tells a parent run that its child's chain
+	// closed; history calls it from the child's close task.
+	RecordChildExecutionCompleted(ctx context.Context, in *RecordChildExecutionCompletedRequest, opts ...grpc.CallOption) (*RecordChildExecutionCompletedResponse, error)
 }
 
 type historyServiceClient struct {
@@ -244,6 +248,16 @@ func (c *historyServiceClient) ResetStickyTaskQueue(ctx context.Context, in *Res
 	return out, nil
 }
 
+func (c *historyServiceClient) RecordChildExecutionCompleted(ctx context.Context, in *RecordChildExecutionCompletedRequest, opts ...grpc.CallOption) (*RecordChildExecutionCompletedResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordChildExecutionCompletedResponse)
+	err := c.cc.Invoke(ctx, HistoryService_RecordChildExecutionCompleted_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HistoryServiceServer is the server API for HistoryService service.
 // All implementations should embed UnimplementedHistoryServiceServer
 // for forward compatibility.
@@ -265,6 +279,9 @@ type HistoryServiceServer interface {
 	RespondActivityTaskFailed(context.Context, *RespondActivityTaskFailedRequest) (*RespondActivityTaskFailedResponse, error)
 	RespondActivityTaskCanceled(context.Context, *RespondActivityTaskCanceledRequest) (*RespondActivityTaskCanceledResponse, error)
 	ResetStickyTaskQueue(context.Context, *ResetStickyTaskQueueRequest) (*ResetStickyTaskQueueResponse, error)
+	// RecordChildExecutionCompleted tells a parent run that its child's chain
+	// closed; history calls it from the child's close task.
+	RecordChildExecutionCompleted(context.Context, *RecordChildExecutionCompletedRequest) (*RecordChildExecutionCompletedResponse, error)
 }
 
 // UnimplementedHistoryServiceServer should be embedded to have
@@ -324,6 +341,9 @@ func (UnimplementedHistoryServiceServer) RespondActivityTaskCanceled(context.Con
 }
 func (UnimplementedHistoryServiceServer) ResetStickyTaskQueue(context.Context, *ResetStickyTaskQueueRequest) (*ResetStickyTaskQueueResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ResetStickyTaskQueue not implemented")
+}
+func (UnimplementedHistoryServiceServer) RecordChildExecutionCompleted(context.Context, *RecordChildExecutionCompletedRequest) (*RecordChildExecutionCompletedResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RecordChildExecutionCompleted not implemented")
 }
 func (UnimplementedHistoryServiceServer) testEmbeddedByValue() {}
 
@@ -651,6 +671,24 @@ func _HistoryService_ResetStickyTaskQueue_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HistoryService_RecordChildExecutionCompleted_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordChildExecutionCompletedRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HistoryServiceServer).RecordChildExecutionCompleted(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HistoryService_RecordChildExecutionCompleted_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HistoryServiceServer).RecordChildExecutionCompleted(ctx, req.(*RecordChildExecutionCompletedRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // HistoryService_ServiceDesc is the grpc.ServiceDesc for HistoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -725,6 +763,10 @@ var HistoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResetStickyTaskQueue",
 			Handler:    _HistoryService_ResetStickyTaskQueue_Handler,
+		},
+		{
+			MethodName: "RecordChildExecutionCompleted",
+			Handler:    _HistoryService_RecordChildExecutionCompleted_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

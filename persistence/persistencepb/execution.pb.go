@@ -889,8 +889,13 @@ type WorkflowExecutionInfo struct {
 	CreateRequestId  string                    `protobuf:"bytes,38,opt,name=create_request_id,json=createRequestId,proto3" json:"create_request_id,omitempty"`
 	RequestIds       map[string]*RequestRecord `protobuf:"bytes,39,rep,name=request_ids,json=requestIds,proto3" json:"request_ids,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	Identity         string                    `protobuf:"bytes,40,opt,name=identity,proto3" json:"identity,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Run this one continues (continue-as-new, retry or cron); empty for the
+	// first run of a chain.
+	ContinuedExecutionRunId string `protobuf:"bytes,41,opt,name=continued_execution_run_id,json=continuedExecutionRunId,proto3" json:"continued_execution_run_id,omitempty"`
+	// Name of the parent's namespace (parent_namespace_id is its ID).
+	ParentNamespace string `protobuf:"bytes,42,opt,name=parent_namespace,json=parentNamespace,proto3" json:"parent_namespace,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *WorkflowExecutionInfo) Reset() {
@@ -1203,6 +1208,20 @@ func (x *WorkflowExecutionInfo) GetIdentity() string {
 	return ""
 }
 
+func (x *WorkflowExecutionInfo) GetContinuedExecutionRunId() string {
+	if x != nil {
+		return x.ContinuedExecutionRunId
+	}
+	return ""
+}
+
+func (x *WorkflowExecutionInfo) GetParentNamespace() string {
+	if x != nil {
+		return x.ParentNamespace
+	}
+	return ""
+}
+
 type ExecutionState struct {
 	state         protoimpl.MessageState     `protogen:"open.v1"`
 	State         WorkflowState              `protobuf:"varint,1,opt,name=state,proto3,enum=meridian.persistence.v1.WorkflowState" json:"state,omitempty"`
@@ -1489,6 +1508,322 @@ func (x *ActivityInfo) GetStarted() bool {
 	return false
 }
 
+// ChildExecutionInfo is a child workflow the run started or is starting,
+// keyed by its StartChildWorkflowExecutionInitiated event ID. It is removed
+// when the start fails or the child's close is recorded.
+type ChildExecutionInfo struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	InitiatedEventId int64                  `protobuf:"varint,1,opt,name=initiated_event_id,json=initiatedEventId,proto3" json:"initiated_event_id,omitempty"`
+	Version          int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// The child's namespace (name and ID).
+	Namespace         string               `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	NamespaceId       string               `protobuf:"bytes,4,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	WorkflowId        string               `protobuf:"bytes,5,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	WorkflowTypeName  string               `protobuf:"bytes,6,opt,name=workflow_type_name,json=workflowTypeName,proto3" json:"workflow_type_name,omitempty"`
+	ParentClosePolicy v1.ParentClosePolicy `protobuf:"varint,7,opt,name=parent_close_policy,json=parentClosePolicy,proto3,enum=temporal.api.enums.v1.ParentClosePolicy" json:"parent_close_policy,omitempty"`
+	// ID of the ChildWorkflowExecutionStarted event once written (the
+	// buffered-event ID while it waits in the buffer); 0 before the child started.
+	StartedEventId int64 `protobuf:"varint,8,opt,name=started_event_id,json=startedEventId,proto3" json:"started_event_id,omitempty"`
+	// First run of the child's chain (continue-as-new, retry and cron keep
+	// the workflow ID and the parent).
+	StartedRunId  string `protobuf:"bytes,9,opt,name=started_run_id,json=startedRunId,proto3" json:"started_run_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChildExecutionInfo) Reset() {
+	*x = ChildExecutionInfo{}
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChildExecutionInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChildExecutionInfo) ProtoMessage() {}
+
+func (x *ChildExecutionInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChildExecutionInfo.ProtoReflect.Descriptor instead.
+func (*ChildExecutionInfo) Descriptor() ([]byte, []int) {
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ChildExecutionInfo) GetInitiatedEventId() int64 {
+	if x != nil {
+		return x.InitiatedEventId
+	}
+	return 0
+}
+
+func (x *ChildExecutionInfo) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ChildExecutionInfo) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ChildExecutionInfo) GetNamespaceId() string {
+	if x != nil {
+		return x.NamespaceId
+	}
+	return ""
+}
+
+func (x *ChildExecutionInfo) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *ChildExecutionInfo) GetWorkflowTypeName() string {
+	if x != nil {
+		return x.WorkflowTypeName
+	}
+	return ""
+}
+
+func (x *ChildExecutionInfo) GetParentClosePolicy() v1.ParentClosePolicy {
+	if x != nil {
+		return x.ParentClosePolicy
+	}
+	return v1.ParentClosePolicy(0)
+}
+
+func (x *ChildExecutionInfo) GetStartedEventId() int64 {
+	if x != nil {
+		return x.StartedEventId
+	}
+	return 0
+}
+
+func (x *ChildExecutionInfo) GetStartedRunId() string {
+	if x != nil {
+		return x.StartedRunId
+	}
+	return ""
+}
+
+// RequestCancelInfo is a RequestCancelExternalWorkflowExecution the run
+// initiated and whose outcome is not recorded yet, keyed by the initiated
+// event ID.
+type RequestCancelInfo struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	InitiatedEventId int64                  `protobuf:"varint,1,opt,name=initiated_event_id,json=initiatedEventId,proto3" json:"initiated_event_id,omitempty"`
+	Version          int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	Namespace        string                 `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	NamespaceId      string                 `protobuf:"bytes,4,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	WorkflowId       string                 `protobuf:"bytes,5,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Empty: the target's current run.
+	RunId             string `protobuf:"bytes,6,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	ChildWorkflowOnly bool   `protobuf:"varint,7,opt,name=child_workflow_only,json=childWorkflowOnly,proto3" json:"child_workflow_only,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *RequestCancelInfo) Reset() {
+	*x = RequestCancelInfo{}
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestCancelInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestCancelInfo) ProtoMessage() {}
+
+func (x *RequestCancelInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestCancelInfo.ProtoReflect.Descriptor instead.
+func (*RequestCancelInfo) Descriptor() ([]byte, []int) {
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RequestCancelInfo) GetInitiatedEventId() int64 {
+	if x != nil {
+		return x.InitiatedEventId
+	}
+	return 0
+}
+
+func (x *RequestCancelInfo) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RequestCancelInfo) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *RequestCancelInfo) GetNamespaceId() string {
+	if x != nil {
+		return x.NamespaceId
+	}
+	return ""
+}
+
+func (x *RequestCancelInfo) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *RequestCancelInfo) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *RequestCancelInfo) GetChildWorkflowOnly() bool {
+	if x != nil {
+		return x.ChildWorkflowOnly
+	}
+	return false
+}
+
+// SignalInfo is a SignalExternalWorkflowExecution the run initiated and
+// whose outcome is not recorded yet, keyed by the initiated event ID. The
+// signal's input stays in the initiated event.
+type SignalInfo struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	InitiatedEventId int64                  `protobuf:"varint,1,opt,name=initiated_event_id,json=initiatedEventId,proto3" json:"initiated_event_id,omitempty"`
+	Version          int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	Namespace        string                 `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	NamespaceId      string                 `protobuf:"bytes,4,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	WorkflowId       string                 `protobuf:"bytes,5,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
+	// Empty: the target's current run.
+	RunId             string `protobuf:"bytes,6,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
+	ChildWorkflowOnly bool   `protobuf:"varint,7,opt,name=child_workflow_only,json=childWorkflowOnly,proto3" json:"child_workflow_only,omitempty"`
+	SignalName        string `protobuf:"bytes,8,opt,name=signal_name,json=signalName,proto3" json:"signal_name,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *SignalInfo) Reset() {
+	*x = SignalInfo{}
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalInfo) ProtoMessage() {}
+
+func (x *SignalInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalInfo.ProtoReflect.Descriptor instead.
+func (*SignalInfo) Descriptor() ([]byte, []int) {
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SignalInfo) GetInitiatedEventId() int64 {
+	if x != nil {
+		return x.InitiatedEventId
+	}
+	return 0
+}
+
+func (x *SignalInfo) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *SignalInfo) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *SignalInfo) GetNamespaceId() string {
+	if x != nil {
+		return x.NamespaceId
+	}
+	return ""
+}
+
+func (x *SignalInfo) GetWorkflowId() string {
+	if x != nil {
+		return x.WorkflowId
+	}
+	return ""
+}
+
+func (x *SignalInfo) GetRunId() string {
+	if x != nil {
+		return x.RunId
+	}
+	return ""
+}
+
+func (x *SignalInfo) GetChildWorkflowOnly() bool {
+	if x != nil {
+		return x.ChildWorkflowOnly
+	}
+	return false
+}
+
+func (x *SignalInfo) GetSignalName() string {
+	if x != nil {
+		return x.SignalName
+	}
+	return ""
+}
+
 type TimerInfo struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	TimerId        string                 `protobuf:"bytes,1,opt,name=timer_id,json=timerId,proto3" json:"timer_id,omitempty"`
@@ -1501,7 +1836,7 @@ type TimerInfo struct {
 
 func (x *TimerInfo) Reset() {
 	*x = TimerInfo{}
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[11]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1513,7 +1848,7 @@ func (x *TimerInfo) String() string {
 func (*TimerInfo) ProtoMessage() {}
 
 func (x *TimerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[11]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1526,7 +1861,7 @@ func (x *TimerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimerInfo.ProtoReflect.Descriptor instead.
 func (*TimerInfo) Descriptor() ([]byte, []int) {
-	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{11}
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *TimerInfo) GetTimerId() string {
@@ -1572,14 +1907,17 @@ type WorkflowMutableState struct {
 	// its completion. Their event IDs are assigned when they are flushed.
 	BufferedEvents []*v13.HistoryEvent `protobuf:"bytes,6,rep,name=buffered_events,json=bufferedEvents,proto3" json:"buffered_events,omitempty"`
 	// Incremented on every write; the conditional update checks it.
-	DbRecordVersion int64 `protobuf:"varint,7,opt,name=db_record_version,json=dbRecordVersion,proto3" json:"db_record_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	DbRecordVersion     int64                         `protobuf:"varint,7,opt,name=db_record_version,json=dbRecordVersion,proto3" json:"db_record_version,omitempty"`
+	ChildExecutionInfos map[int64]*ChildExecutionInfo `protobuf:"bytes,8,rep,name=child_execution_infos,json=childExecutionInfos,proto3" json:"child_execution_infos,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	RequestCancelInfos  map[int64]*RequestCancelInfo  `protobuf:"bytes,9,rep,name=request_cancel_infos,json=requestCancelInfos,proto3" json:"request_cancel_infos,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	SignalInfos         map[int64]*SignalInfo         `protobuf:"bytes,10,rep,name=signal_infos,json=signalInfos,proto3" json:"signal_infos,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *WorkflowMutableState) Reset() {
 	*x = WorkflowMutableState{}
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[12]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1929,7 @@ func (x *WorkflowMutableState) String() string {
 func (*WorkflowMutableState) ProtoMessage() {}
 
 func (x *WorkflowMutableState) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[12]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1942,7 @@ func (x *WorkflowMutableState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkflowMutableState.ProtoReflect.Descriptor instead.
 func (*WorkflowMutableState) Descriptor() ([]byte, []int) {
-	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{12}
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WorkflowMutableState) GetExecutionInfo() *WorkflowExecutionInfo {
@@ -1656,6 +1994,27 @@ func (x *WorkflowMutableState) GetDbRecordVersion() int64 {
 	return 0
 }
 
+func (x *WorkflowMutableState) GetChildExecutionInfos() map[int64]*ChildExecutionInfo {
+	if x != nil {
+		return x.ChildExecutionInfos
+	}
+	return nil
+}
+
+func (x *WorkflowMutableState) GetRequestCancelInfos() map[int64]*RequestCancelInfo {
+	if x != nil {
+		return x.RequestCancelInfos
+	}
+	return nil
+}
+
+func (x *WorkflowMutableState) GetSignalInfos() map[int64]*SignalInfo {
+	if x != nil {
+		return x.SignalInfos
+	}
+	return nil
+}
+
 // CurrentExecution points a workflow ID at its current (latest) run.
 type CurrentExecution struct {
 	state            protoimpl.MessageState     `protogen:"open.v1"`
@@ -1671,7 +2030,7 @@ type CurrentExecution struct {
 
 func (x *CurrentExecution) Reset() {
 	*x = CurrentExecution{}
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[13]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1683,7 +2042,7 @@ func (x *CurrentExecution) String() string {
 func (*CurrentExecution) ProtoMessage() {}
 
 func (x *CurrentExecution) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[13]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1696,7 +2055,7 @@ func (x *CurrentExecution) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CurrentExecution.ProtoReflect.Descriptor instead.
 func (*CurrentExecution) Descriptor() ([]byte, []int) {
-	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{13}
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CurrentExecution) GetRunId() string {
@@ -1774,7 +2133,7 @@ type HistoryTask struct {
 
 func (x *HistoryTask) Reset() {
 	*x = HistoryTask{}
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[14]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1786,7 +2145,7 @@ func (x *HistoryTask) String() string {
 func (*HistoryTask) ProtoMessage() {}
 
 func (x *HistoryTask) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[14]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1799,7 +2158,7 @@ func (x *HistoryTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryTask.ProtoReflect.Descriptor instead.
 func (*HistoryTask) Descriptor() ([]byte, []int) {
-	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{14}
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *HistoryTask) GetShardId() int32 {
@@ -1932,7 +2291,7 @@ type VisibilityRecord struct {
 
 func (x *VisibilityRecord) Reset() {
 	*x = VisibilityRecord{}
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[15]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1944,7 +2303,7 @@ func (x *VisibilityRecord) String() string {
 func (*VisibilityRecord) ProtoMessage() {}
 
 func (x *VisibilityRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[15]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1957,7 +2316,7 @@ func (x *VisibilityRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisibilityRecord.ProtoReflect.Descriptor instead.
 func (*VisibilityRecord) Descriptor() ([]byte, []int) {
-	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{15}
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *VisibilityRecord) GetNamespaceId() string {
@@ -2029,7 +2388,7 @@ const file_meridian_persistence_v1_execution_proto_rawDesc = "" +
 	"\rRequestRecord\x12?\n" +
 	"\n" +
 	"event_type\x18\x01 \x01(\x0e2 .temporal.api.enums.v1.EventTypeR\teventType\x12\x19\n" +
-	"\bevent_id\x18\x02 \x01(\x03R\aeventId\"\xae\x13\n" +
+	"\bevent_id\x18\x02 \x01(\x03R\aeventId\"\x96\x14\n" +
 	"\x15WorkflowExecutionInfo\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12\x1f\n" +
 	"\vworkflow_id\x18\x02 \x01(\tR\n" +
@@ -2076,7 +2435,9 @@ const file_meridian_persistence_v1_execution_proto_rawDesc = "" +
 	"\x11create_request_id\x18& \x01(\tR\x0fcreateRequestId\x12_\n" +
 	"\vrequest_ids\x18' \x03(\v2>.meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntryR\n" +
 	"requestIds\x12\x1a\n" +
-	"\bidentity\x18( \x01(\tR\bidentity\x1ae\n" +
+	"\bidentity\x18( \x01(\tR\bidentity\x12;\n" +
+	"\x1acontinued_execution_run_id\x18) \x01(\tR\x17continuedExecutionRunId\x12)\n" +
+	"\x10parent_namespace\x18* \x01(\tR\x0fparentNamespace\x1ae\n" +
 	"\x0fRequestIdsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12<\n" +
 	"\x05value\x18\x02 \x01(\v2&.meridian.persistence.v1.RequestRecordR\x05value:\x028\x01\"\x96\x01\n" +
@@ -2112,13 +2473,45 @@ const file_meridian_persistence_v1_execution_proto_rawDesc = "" +
 	"\x10cancel_requested\x18\x15 \x01(\bR\x0fcancelRequested\x125\n" +
 	"\x17cancel_request_event_id\x18\x16 \x01(\x03R\x14cancelRequestEventId\x12\x14\n" +
 	"\x05stamp\x18\x17 \x01(\x05R\x05stamp\x12\x18\n" +
-	"\astarted\x18\x18 \x01(\bR\astarted\"\xa7\x01\n" +
+	"\astarted\x18\x18 \x01(\bR\astarted\"\x96\x03\n" +
+	"\x12ChildExecutionInfo\x12,\n" +
+	"\x12initiated_event_id\x18\x01 \x01(\x03R\x10initiatedEventId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x1c\n" +
+	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12!\n" +
+	"\fnamespace_id\x18\x04 \x01(\tR\vnamespaceId\x12\x1f\n" +
+	"\vworkflow_id\x18\x05 \x01(\tR\n" +
+	"workflowId\x12,\n" +
+	"\x12workflow_type_name\x18\x06 \x01(\tR\x10workflowTypeName\x12X\n" +
+	"\x13parent_close_policy\x18\a \x01(\x0e2(.temporal.api.enums.v1.ParentClosePolicyR\x11parentClosePolicy\x12(\n" +
+	"\x10started_event_id\x18\b \x01(\x03R\x0estartedEventId\x12$\n" +
+	"\x0estarted_run_id\x18\t \x01(\tR\fstartedRunId\"\x84\x02\n" +
+	"\x11RequestCancelInfo\x12,\n" +
+	"\x12initiated_event_id\x18\x01 \x01(\x03R\x10initiatedEventId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x1c\n" +
+	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12!\n" +
+	"\fnamespace_id\x18\x04 \x01(\tR\vnamespaceId\x12\x1f\n" +
+	"\vworkflow_id\x18\x05 \x01(\tR\n" +
+	"workflowId\x12\x15\n" +
+	"\x06run_id\x18\x06 \x01(\tR\x05runId\x12.\n" +
+	"\x13child_workflow_only\x18\a \x01(\bR\x11childWorkflowOnly\"\x9e\x02\n" +
+	"\n" +
+	"SignalInfo\x12,\n" +
+	"\x12initiated_event_id\x18\x01 \x01(\x03R\x10initiatedEventId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x1c\n" +
+	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12!\n" +
+	"\fnamespace_id\x18\x04 \x01(\tR\vnamespaceId\x12\x1f\n" +
+	"\vworkflow_id\x18\x05 \x01(\tR\n" +
+	"workflowId\x12\x15\n" +
+	"\x06run_id\x18\x06 \x01(\tR\x05runId\x12.\n" +
+	"\x13child_workflow_only\x18\a \x01(\bR\x11childWorkflowOnly\x12\x1f\n" +
+	"\vsignal_name\x18\b \x01(\tR\n" +
+	"signalName\"\xa7\x01\n" +
 	"\tTimerInfo\x12\x19\n" +
 	"\btimer_id\x18\x01 \x01(\tR\atimerId\x12(\n" +
 	"\x10started_event_id\x18\x02 \x01(\x03R\x0estartedEventId\x12;\n" +
 	"\vexpiry_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expiryTime\x12\x18\n" +
-	"\aversion\x18\x04 \x01(\x03R\aversion\"\xf4\x05\n" +
+	"\aversion\x18\x04 \x01(\x03R\aversion\"\x99\v\n" +
 	"\x14WorkflowMutableState\x12U\n" +
 	"\x0eexecution_info\x18\x01 \x01(\v2..meridian.persistence.v1.WorkflowExecutionInfoR\rexecutionInfo\x12P\n" +
 	"\x0fexecution_state\x18\x02 \x01(\v2'.meridian.persistence.v1.ExecutionStateR\x0eexecutionState\x12\"\n" +
@@ -2127,13 +2520,26 @@ const file_meridian_persistence_v1_execution_proto_rawDesc = "" +
 	"\vtimer_infos\x18\x05 \x03(\v2=.meridian.persistence.v1.WorkflowMutableState.TimerInfosEntryR\n" +
 	"timerInfos\x12N\n" +
 	"\x0fbuffered_events\x18\x06 \x03(\v2%.temporal.api.history.v1.HistoryEventR\x0ebufferedEvents\x12*\n" +
-	"\x11db_record_version\x18\a \x01(\x03R\x0fdbRecordVersion\x1ag\n" +
+	"\x11db_record_version\x18\a \x01(\x03R\x0fdbRecordVersion\x12z\n" +
+	"\x15child_execution_infos\x18\b \x03(\v2F.meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntryR\x13childExecutionInfos\x12w\n" +
+	"\x14request_cancel_infos\x18\t \x03(\v2E.meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntryR\x12requestCancelInfos\x12a\n" +
+	"\fsignal_infos\x18\n" +
+	" \x03(\v2>.meridian.persistence.v1.WorkflowMutableState.SignalInfosEntryR\vsignalInfos\x1ag\n" +
 	"\x12ActivityInfosEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x03R\x03key\x12;\n" +
 	"\x05value\x18\x02 \x01(\v2%.meridian.persistence.v1.ActivityInfoR\x05value:\x028\x01\x1aa\n" +
 	"\x0fTimerInfosEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
-	"\x05value\x18\x02 \x01(\v2\".meridian.persistence.v1.TimerInfoR\x05value:\x028\x01\"\xc4\x02\n" +
+	"\x05value\x18\x02 \x01(\v2\".meridian.persistence.v1.TimerInfoR\x05value:\x028\x01\x1as\n" +
+	"\x18ChildExecutionInfosEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\x03R\x03key\x12A\n" +
+	"\x05value\x18\x02 \x01(\v2+.meridian.persistence.v1.ChildExecutionInfoR\x05value:\x028\x01\x1aq\n" +
+	"\x17RequestCancelInfosEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\x03R\x03key\x12@\n" +
+	"\x05value\x18\x02 \x01(\v2*.meridian.persistence.v1.RequestCancelInfoR\x05value:\x028\x01\x1ac\n" +
+	"\x10SignalInfosEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\x03R\x03key\x129\n" +
+	"\x05value\x18\x02 \x01(\v2#.meridian.persistence.v1.SignalInfoR\x05value:\x028\x01\"\xc4\x02\n" +
 	"\x10CurrentExecution\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12*\n" +
 	"\x11create_request_id\x18\x02 \x01(\tR\x0fcreateRequestId\x12<\n" +
@@ -2212,7 +2618,7 @@ func file_meridian_persistence_v1_execution_proto_rawDescGZIP() []byte {
 }
 
 var file_meridian_persistence_v1_execution_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_meridian_persistence_v1_execution_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_meridian_persistence_v1_execution_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_meridian_persistence_v1_execution_proto_goTypes = []any{
 	(WorkflowState)(0),                // 0: meridian.persistence.v1.WorkflowState
 	(TaskCategory)(0),                 // 1: meridian.persistence.v1.TaskCategory
@@ -2228,94 +2634,108 @@ var file_meridian_persistence_v1_execution_proto_goTypes = []any{
 	(*WorkflowExecutionInfo)(nil),     // 11: meridian.persistence.v1.WorkflowExecutionInfo
 	(*ExecutionState)(nil),            // 12: meridian.persistence.v1.ExecutionState
 	(*ActivityInfo)(nil),              // 13: meridian.persistence.v1.ActivityInfo
-	(*TimerInfo)(nil),                 // 14: meridian.persistence.v1.TimerInfo
-	(*WorkflowMutableState)(nil),      // 15: meridian.persistence.v1.WorkflowMutableState
-	(*CurrentExecution)(nil),          // 16: meridian.persistence.v1.CurrentExecution
-	(*HistoryTask)(nil),               // 17: meridian.persistence.v1.HistoryTask
-	(*VisibilityRecord)(nil),          // 18: meridian.persistence.v1.VisibilityRecord
-	nil,                               // 19: meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry
-	nil,                               // 20: meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry
-	nil,                               // 21: meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry
-	(*timestamppb.Timestamp)(nil),     // 22: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),       // 23: google.protobuf.Duration
-	(v1.EventType)(0),                 // 24: temporal.api.enums.v1.EventType
-	(*v11.RetryPolicy)(nil),           // 25: temporal.api.common.v1.RetryPolicy
-	(*v11.Memo)(nil),                  // 26: temporal.api.common.v1.Memo
-	(*v11.SearchAttributes)(nil),      // 27: temporal.api.common.v1.SearchAttributes
-	(*v11.WorkflowExecution)(nil),     // 28: temporal.api.common.v1.WorkflowExecution
-	(*v11.Header)(nil),                // 29: temporal.api.common.v1.Header
-	(v1.WorkflowExecutionStatus)(0),   // 30: temporal.api.enums.v1.WorkflowExecutionStatus
-	(*v11.Payloads)(nil),              // 31: temporal.api.common.v1.Payloads
-	(*v12.Failure)(nil),               // 32: temporal.api.failure.v1.Failure
-	(*v13.HistoryEvent)(nil),          // 33: temporal.api.history.v1.HistoryEvent
-	(v1.TimeoutType)(0),               // 34: temporal.api.enums.v1.TimeoutType
-	(*v14.WorkflowExecutionInfo)(nil), // 35: temporal.api.workflow.v1.WorkflowExecutionInfo
+	(*ChildExecutionInfo)(nil),        // 14: meridian.persistence.v1.ChildExecutionInfo
+	(*RequestCancelInfo)(nil),         // 15: meridian.persistence.v1.RequestCancelInfo
+	(*SignalInfo)(nil),                // 16: meridian.persistence.v1.SignalInfo
+	(*TimerInfo)(nil),                 // 17: meridian.persistence.v1.TimerInfo
+	(*WorkflowMutableState)(nil),      // 18: meridian.persistence.v1.WorkflowMutableState
+	(*CurrentExecution)(nil),          // 19: meridian.persistence.v1.CurrentExecution
+	(*HistoryTask)(nil),               // 20: meridian.persistence.v1.HistoryTask
+	(*VisibilityRecord)(nil),          // 21: meridian.persistence.v1.VisibilityRecord
+	nil,                               // 22: meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry
+	nil,                               // 23: meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry
+	nil,                               // 24: meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry
+	nil,                               // 25: meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntry
+	nil,                               // 26: meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntry
+	nil,                               // 27: meridian.persistence.v1.WorkflowMutableState.SignalInfosEntry
+	(*timestamppb.Timestamp)(nil),     // 28: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),       // 29: google.protobuf.Duration
+	(v1.EventType)(0),                 // 30: temporal.api.enums.v1.EventType
+	(*v11.RetryPolicy)(nil),           // 31: temporal.api.common.v1.RetryPolicy
+	(*v11.Memo)(nil),                  // 32: temporal.api.common.v1.Memo
+	(*v11.SearchAttributes)(nil),      // 33: temporal.api.common.v1.SearchAttributes
+	(*v11.WorkflowExecution)(nil),     // 34: temporal.api.common.v1.WorkflowExecution
+	(*v11.Header)(nil),                // 35: temporal.api.common.v1.Header
+	(v1.WorkflowExecutionStatus)(0),   // 36: temporal.api.enums.v1.WorkflowExecutionStatus
+	(*v11.Payloads)(nil),              // 37: temporal.api.common.v1.Payloads
+	(*v12.Failure)(nil),               // 38: temporal.api.failure.v1.Failure
+	(v1.ParentClosePolicy)(0),         // 39: temporal.api.enums.v1.ParentClosePolicy
+	(*v13.HistoryEvent)(nil),          // 40: temporal.api.history.v1.HistoryEvent
+	(v1.TimeoutType)(0),               // 41: temporal.api.enums.v1.TimeoutType
+	(*v14.WorkflowExecutionInfo)(nil), // 42: temporal.api.workflow.v1.WorkflowExecutionInfo
 }
 var file_meridian_persistence_v1_execution_proto_depIdxs = []int32{
-	22, // 0: meridian.persistence.v1.ShardInfo.acquired_time:type_name -> google.protobuf.Timestamp
-	22, // 1: meridian.persistence.v1.ShardInfo.update_time:type_name -> google.protobuf.Timestamp
-	22, // 2: meridian.persistence.v1.ShardInfo.timer_ack_level_time:type_name -> google.protobuf.Timestamp
+	28, // 0: meridian.persistence.v1.ShardInfo.acquired_time:type_name -> google.protobuf.Timestamp
+	28, // 1: meridian.persistence.v1.ShardInfo.update_time:type_name -> google.protobuf.Timestamp
+	28, // 2: meridian.persistence.v1.ShardInfo.timer_ack_level_time:type_name -> google.protobuf.Timestamp
 	4,  // 3: meridian.persistence.v1.VersionHistory.items:type_name -> meridian.persistence.v1.VersionHistoryItem
 	5,  // 4: meridian.persistence.v1.VersionHistories.histories:type_name -> meridian.persistence.v1.VersionHistory
 	8,  // 5: meridian.persistence.v1.HistoryBranch.ancestors:type_name -> meridian.persistence.v1.HistoryBranchRange
-	23, // 6: meridian.persistence.v1.WorkflowTaskInfo.start_to_close_timeout:type_name -> google.protobuf.Duration
-	22, // 7: meridian.persistence.v1.WorkflowTaskInfo.scheduled_time:type_name -> google.protobuf.Timestamp
-	22, // 8: meridian.persistence.v1.WorkflowTaskInfo.started_time:type_name -> google.protobuf.Timestamp
-	22, // 9: meridian.persistence.v1.WorkflowTaskInfo.original_scheduled_time:type_name -> google.protobuf.Timestamp
-	24, // 10: meridian.persistence.v1.RequestRecord.event_type:type_name -> temporal.api.enums.v1.EventType
-	23, // 11: meridian.persistence.v1.WorkflowExecutionInfo.workflow_execution_timeout:type_name -> google.protobuf.Duration
-	23, // 12: meridian.persistence.v1.WorkflowExecutionInfo.workflow_run_timeout:type_name -> google.protobuf.Duration
-	23, // 13: meridian.persistence.v1.WorkflowExecutionInfo.default_workflow_task_timeout:type_name -> google.protobuf.Duration
-	22, // 14: meridian.persistence.v1.WorkflowExecutionInfo.start_time:type_name -> google.protobuf.Timestamp
-	22, // 15: meridian.persistence.v1.WorkflowExecutionInfo.execution_time:type_name -> google.protobuf.Timestamp
-	22, // 16: meridian.persistence.v1.WorkflowExecutionInfo.close_time:type_name -> google.protobuf.Timestamp
-	22, // 17: meridian.persistence.v1.WorkflowExecutionInfo.execution_expiration_time:type_name -> google.protobuf.Timestamp
-	22, // 18: meridian.persistence.v1.WorkflowExecutionInfo.run_expiration_time:type_name -> google.protobuf.Timestamp
-	25, // 19: meridian.persistence.v1.WorkflowExecutionInfo.retry_policy:type_name -> temporal.api.common.v1.RetryPolicy
+	29, // 6: meridian.persistence.v1.WorkflowTaskInfo.start_to_close_timeout:type_name -> google.protobuf.Duration
+	28, // 7: meridian.persistence.v1.WorkflowTaskInfo.scheduled_time:type_name -> google.protobuf.Timestamp
+	28, // 8: meridian.persistence.v1.WorkflowTaskInfo.started_time:type_name -> google.protobuf.Timestamp
+	28, // 9: meridian.persistence.v1.WorkflowTaskInfo.original_scheduled_time:type_name -> google.protobuf.Timestamp
+	30, // 10: meridian.persistence.v1.RequestRecord.event_type:type_name -> temporal.api.enums.v1.EventType
+	29, // 11: meridian.persistence.v1.WorkflowExecutionInfo.workflow_execution_timeout:type_name -> google.protobuf.Duration
+	29, // 12: meridian.persistence.v1.WorkflowExecutionInfo.workflow_run_timeout:type_name -> google.protobuf.Duration
+	29, // 13: meridian.persistence.v1.WorkflowExecutionInfo.default_workflow_task_timeout:type_name -> google.protobuf.Duration
+	28, // 14: meridian.persistence.v1.WorkflowExecutionInfo.start_time:type_name -> google.protobuf.Timestamp
+	28, // 15: meridian.persistence.v1.WorkflowExecutionInfo.execution_time:type_name -> google.protobuf.Timestamp
+	28, // 16: meridian.persistence.v1.WorkflowExecutionInfo.close_time:type_name -> google.protobuf.Timestamp
+	28, // 17: meridian.persistence.v1.WorkflowExecutionInfo.execution_expiration_time:type_name -> google.protobuf.Timestamp
+	28, // 18: meridian.persistence.v1.WorkflowExecutionInfo.run_expiration_time:type_name -> google.protobuf.Timestamp
+	31, // 19: meridian.persistence.v1.WorkflowExecutionInfo.retry_policy:type_name -> temporal.api.common.v1.RetryPolicy
 	9,  // 20: meridian.persistence.v1.WorkflowExecutionInfo.workflow_task:type_name -> meridian.persistence.v1.WorkflowTaskInfo
-	23, // 21: meridian.persistence.v1.WorkflowExecutionInfo.sticky_schedule_to_start_timeout:type_name -> google.protobuf.Duration
-	26, // 22: meridian.persistence.v1.WorkflowExecutionInfo.memo:type_name -> temporal.api.common.v1.Memo
-	27, // 23: meridian.persistence.v1.WorkflowExecutionInfo.search_attributes:type_name -> temporal.api.common.v1.SearchAttributes
+	29, // 21: meridian.persistence.v1.WorkflowExecutionInfo.sticky_schedule_to_start_timeout:type_name -> google.protobuf.Duration
+	32, // 22: meridian.persistence.v1.WorkflowExecutionInfo.memo:type_name -> temporal.api.common.v1.Memo
+	33, // 23: meridian.persistence.v1.WorkflowExecutionInfo.search_attributes:type_name -> temporal.api.common.v1.SearchAttributes
 	6,  // 24: meridian.persistence.v1.WorkflowExecutionInfo.version_histories:type_name -> meridian.persistence.v1.VersionHistories
-	28, // 25: meridian.persistence.v1.WorkflowExecutionInfo.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	29, // 26: meridian.persistence.v1.WorkflowExecutionInfo.header:type_name -> temporal.api.common.v1.Header
-	19, // 27: meridian.persistence.v1.WorkflowExecutionInfo.request_ids:type_name -> meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry
+	34, // 25: meridian.persistence.v1.WorkflowExecutionInfo.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	35, // 26: meridian.persistence.v1.WorkflowExecutionInfo.header:type_name -> temporal.api.common.v1.Header
+	22, // 27: meridian.persistence.v1.WorkflowExecutionInfo.request_ids:type_name -> meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry
 	0,  // 28: meridian.persistence.v1.ExecutionState.state:type_name -> meridian.persistence.v1.WorkflowState
-	30, // 29: meridian.persistence.v1.ExecutionState.status:type_name -> temporal.api.enums.v1.WorkflowExecutionStatus
-	22, // 30: meridian.persistence.v1.ActivityInfo.scheduled_time:type_name -> google.protobuf.Timestamp
-	22, // 31: meridian.persistence.v1.ActivityInfo.first_scheduled_time:type_name -> google.protobuf.Timestamp
-	22, // 32: meridian.persistence.v1.ActivityInfo.started_time:type_name -> google.protobuf.Timestamp
-	23, // 33: meridian.persistence.v1.ActivityInfo.schedule_to_start_timeout:type_name -> google.protobuf.Duration
-	23, // 34: meridian.persistence.v1.ActivityInfo.schedule_to_close_timeout:type_name -> google.protobuf.Duration
-	23, // 35: meridian.persistence.v1.ActivityInfo.start_to_close_timeout:type_name -> google.protobuf.Duration
-	23, // 36: meridian.persistence.v1.ActivityInfo.heartbeat_timeout:type_name -> google.protobuf.Duration
-	25, // 37: meridian.persistence.v1.ActivityInfo.retry_policy:type_name -> temporal.api.common.v1.RetryPolicy
-	31, // 38: meridian.persistence.v1.ActivityInfo.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
-	22, // 39: meridian.persistence.v1.ActivityInfo.last_heartbeat_time:type_name -> google.protobuf.Timestamp
-	32, // 40: meridian.persistence.v1.ActivityInfo.retry_last_failure:type_name -> temporal.api.failure.v1.Failure
-	22, // 41: meridian.persistence.v1.TimerInfo.expiry_time:type_name -> google.protobuf.Timestamp
-	11, // 42: meridian.persistence.v1.WorkflowMutableState.execution_info:type_name -> meridian.persistence.v1.WorkflowExecutionInfo
-	12, // 43: meridian.persistence.v1.WorkflowMutableState.execution_state:type_name -> meridian.persistence.v1.ExecutionState
-	20, // 44: meridian.persistence.v1.WorkflowMutableState.activity_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry
-	21, // 45: meridian.persistence.v1.WorkflowMutableState.timer_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry
-	33, // 46: meridian.persistence.v1.WorkflowMutableState.buffered_events:type_name -> temporal.api.history.v1.HistoryEvent
-	0,  // 47: meridian.persistence.v1.CurrentExecution.state:type_name -> meridian.persistence.v1.WorkflowState
-	30, // 48: meridian.persistence.v1.CurrentExecution.status:type_name -> temporal.api.enums.v1.WorkflowExecutionStatus
-	22, // 49: meridian.persistence.v1.CurrentExecution.start_time:type_name -> google.protobuf.Timestamp
-	1,  // 50: meridian.persistence.v1.HistoryTask.category:type_name -> meridian.persistence.v1.TaskCategory
-	2,  // 51: meridian.persistence.v1.HistoryTask.type:type_name -> meridian.persistence.v1.TaskType
-	22, // 52: meridian.persistence.v1.HistoryTask.visibility_time:type_name -> google.protobuf.Timestamp
-	34, // 53: meridian.persistence.v1.HistoryTask.timeout_type:type_name -> temporal.api.enums.v1.TimeoutType
-	23, // 54: meridian.persistence.v1.HistoryTask.schedule_to_start_timeout:type_name -> google.protobuf.Duration
-	35, // 55: meridian.persistence.v1.VisibilityRecord.info:type_name -> temporal.api.workflow.v1.WorkflowExecutionInfo
-	10, // 56: meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry.value:type_name -> meridian.persistence.v1.RequestRecord
-	13, // 57: meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry.value:type_name -> meridian.persistence.v1.ActivityInfo
-	14, // 58: meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry.value:type_name -> meridian.persistence.v1.TimerInfo
-	59, // [59:59] is the sub-list for method output_type
-	59, // [59:59] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	36, // 29: meridian.persistence.v1.ExecutionState.status:type_name -> temporal.api.enums.v1.WorkflowExecutionStatus
+	28, // 30: meridian.persistence.v1.ActivityInfo.scheduled_time:type_name -> google.protobuf.Timestamp
+	28, // 31: meridian.persistence.v1.ActivityInfo.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	28, // 32: meridian.persistence.v1.ActivityInfo.started_time:type_name -> google.protobuf.Timestamp
+	29, // 33: meridian.persistence.v1.ActivityInfo.schedule_to_start_timeout:type_name -> google.protobuf.Duration
+	29, // 34: meridian.persistence.v1.ActivityInfo.schedule_to_close_timeout:type_name -> google.protobuf.Duration
+	29, // 35: meridian.persistence.v1.ActivityInfo.start_to_close_timeout:type_name -> google.protobuf.Duration
+	29, // 36: meridian.persistence.v1.ActivityInfo.heartbeat_timeout:type_name -> google.protobuf.Duration
+	31, // 37: meridian.persistence.v1.ActivityInfo.retry_policy:type_name -> temporal.api.common.v1.RetryPolicy
+	37, // 38: meridian.persistence.v1.ActivityInfo.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
+	28, // 39: meridian.persistence.v1.ActivityInfo.last_heartbeat_time:type_name -> google.protobuf.Timestamp
+	38, // 40: meridian.persistence.v1.ActivityInfo.retry_last_failure:type_name -> temporal.api.failure.v1.Failure
+	39, // 41: meridian.persistence.v1.ChildExecutionInfo.parent_close_policy:type_name -> temporal.api.enums.v1.ParentClosePolicy
+	28, // 42: meridian.persistence.v1.TimerInfo.expiry_time:type_name -> google.protobuf.Timestamp
+	11, // 43: meridian.persistence.v1.WorkflowMutableState.execution_info:type_name -> meridian.persistence.v1.WorkflowExecutionInfo
+	12, // 44: meridian.persistence.v1.WorkflowMutableState.execution_state:type_name -> meridian.persistence.v1.ExecutionState
+	23, // 45: meridian.persistence.v1.WorkflowMutableState.activity_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry
+	24, // 46: meridian.persistence.v1.WorkflowMutableState.timer_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry
+	40, // 47: meridian.persistence.v1.WorkflowMutableState.buffered_events:type_name -> temporal.api.history.v1.HistoryEvent
+	25, // 48: meridian.persistence.v1.WorkflowMutableState.child_execution_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntry
+	26, // 49: meridian.persistence.v1.WorkflowMutableState.request_cancel_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntry
+	27, // 50: meridian.persistence.v1.WorkflowMutableState.signal_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.SignalInfosEntry
+	0,  // 51: meridian.persistence.v1.CurrentExecution.state:type_name -> meridian.persistence.v1.WorkflowState
+	36, // 52: meridian.persistence.v1.CurrentExecution.status:type_name -> temporal.api.enums.v1.WorkflowExecutionStatus
+	28, // 53: meridian.persistence.v1.CurrentExecution.start_time:type_name -> google.protobuf.Timestamp
+	1,  // 54: meridian.persistence.v1.HistoryTask.category:type_name -> meridian.persistence.v1.TaskCategory
+	2,  // 55: meridian.persistence.v1.HistoryTask.type:type_name -> meridian.persistence.v1.TaskType
+	28, // 56: meridian.persistence.v1.HistoryTask.visibility_time:type_name -> google.protobuf.Timestamp
+	41, // 57: meridian.persistence.v1.HistoryTask.timeout_type:type_name -> temporal.api.enums.v1.TimeoutType
+	29, // 58: meridian.persistence.v1.HistoryTask.schedule_to_start_timeout:type_name -> google.protobuf.Duration
+	42, // 59: meridian.persistence.v1.VisibilityRecord.info:type_name -> temporal.api.workflow.v1.WorkflowExecutionInfo
+	10, // 60: meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry.value:type_name -> meridian.persistence.v1.RequestRecord
+	13, // 61: meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry.value:type_name -> meridian.persistence.v1.ActivityInfo
+	17, // 62: meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry.value:type_name -> meridian.persistence.v1.TimerInfo
+	14, // 63: meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntry.value:type_name -> meridian.persistence.v1.ChildExecutionInfo
+	15, // 64: meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntry.value:type_name -> meridian.persistence.v1.RequestCancelInfo
+	16, // 65: meridian.persistence.v1.WorkflowMutableState.SignalInfosEntry.value:type_name -> meridian.persistence.v1.SignalInfo
+	66, // [66:66] is the sub-list for method output_type
+	66, // [66:66] is the sub-list for method input_type
+	66, // [66:66] is the sub-list for extension type_name
+	66, // [66:66] is the sub-list for extension extendee
+	0,  // [0:66] is the sub-list for field type_name
 }
 
 func init() { file_meridian_persistence_v1_execution_proto_init() }
@@ -2329,7 +2749,7 @@ func file_meridian_persistence_v1_execution_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meridian_persistence_v1_execution_proto_rawDesc), len(file_meridian_persistence_v1_execution_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   19,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

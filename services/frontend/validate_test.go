@@ -151,6 +151,9 @@ func TestValidateStartWorkflowExecution(t *testing.T) {
 		{name: "cron with start delay", mutate: func(r R) { r.CronSchedule = "* * * * *"; r.WorkflowStartDelay = durationpb.New(time.Second) }, want: "CronSchedule and WorkflowStartDelay may not be used together."},
 		{name: "cron alone", mutate: func(r R) { r.CronSchedule = "* * * * *" }, want: ""},
 		{name: "long cron", mutate: func(r R) { r.CronSchedule = long(1001) }, want: "CronSchedule exceeds length limit"},
+		{name: "invalid cron", mutate: func(r R) { r.CronSchedule = "every day" }, want: "Invalid CronSchedule"},
+		{name: "cron out of range", mutate: func(r R) { r.CronSchedule = "0 25 * * *" }, want: "Invalid CronSchedule"},
+		{name: "cron descriptor", mutate: func(r R) { r.CronSchedule = "@every 1s" }, want: ""},
 		{name: "bad reuse policy", mutate: func(r R) { r.WorkflowIdReusePolicy = 99 }, want: "Invalid WorkflowIdReusePolicy: 99."},
 		{name: "bad conflict policy", mutate: func(r R) { r.WorkflowIdConflictPolicy = 99 }, want: "Invalid WorkflowIdConflictPolicy: 99."},
 		{name: "terminate-if-running with conflict policy", mutate: func(r R) {

@@ -7,6 +7,8 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/meridian-dev/meridian/common/cron"
 )
 
 // startFields is what StartWorkflowExecution and
@@ -68,6 +70,11 @@ func (v validator) startFields(r startFields) error {
 	}
 	if err := v.length("CronSchedule", r.GetCronSchedule()); err != nil {
 		return err
+	}
+	if spec := r.GetCronSchedule(); spec != "" {
+		if err := cron.Validate(spec); err != nil {
+			return invalidArgf("Invalid CronSchedule: %v.", err)
+		}
 	}
 	if err := enumValue("WorkflowIdReusePolicy", enumspb.WorkflowIdReusePolicy_name, r.GetWorkflowIdReusePolicy()); err != nil {
 		return err

@@ -21,7 +21,7 @@ import (
 const maxStartAttempts = 5
 
 func (s *Service) StartWorkflowExecution(ctx context.Context, req *historyservice.StartWorkflowExecutionRequest) (*historyservice.StartWorkflowExecutionResponse, error) {
-	runID, started, err := s.startRun(ctx, req.NamespaceId, req.Request, nil)
+	runID, started, err := s.startRun(ctx, req.NamespaceId, req.Request, nil, parentInfo(req.ParentExecutionInfo))
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +30,7 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, req *historyservic
 
 // startRun starts a run (with an optional first signal) honoring request ID
 // de-duplication and the ID reuse and conflict policies.
-func (s *Service) startRun(ctx context.Context, nsID string, r *workflowservice.StartWorkflowExecutionRequest, signal *historypb.WorkflowExecutionSignaledEventAttributes) (string, bool, error) {
+func (s *Service) startRun(ctx context.Context, nsID string, r *workflowservice.StartWorkflowExecutionRequest, signal *historypb.WorkflowExecutionSignaledEventAttributes, parent *workflow.ParentInfo) (string, bool, error) {
 	sh, err := s.shardFor(ctx, nsID, r.WorkflowId)
 	if err != nil {
 		return "", false, err
@@ -42,7 +42,7 @@ func (s *Service) startRun(ctx context.Context, nsID string, r *workflowservice.
 	args := createArgs{mode: persistence.CreateModeBrandNew}
 	for attempt := 0; attempt < maxStartAttempts; attempt++ {
 		ms := workflow.NewRun(workflow.StartParams{
-			NamespaceID: nsID, RunID: uuid.NewString(), Request: r, Signal: signal,
+			NamespaceID: nsID, RunID: uuid.NewString(), Request: r, Signal: signal, Parent: parent,
 		}, s.deps.Clock.Now(), ns.FailoverVersion(), ns.Retention())
 		err := sh.createRun(ctx, ms, args)
 		if err == nil {
@@ -59,7 +59,7 @@ func (s *Service) startRun(ctx context.Context, nsID string, r *workflowservice.
 		if running {
 			if signal != nil {
 				// SignalWithStart: the run is there after all; signal it.
-				if err := s.signalRun(ctx, sh, runKey{nsID, r.WorkflowId, cf.RunID}, signal); err == nil {
+				if err := s.signalRun(ctx, sh, runKey{nsID, r.WorkflowId, cf.RunID}, signal, nil); err == nil {
 					return cf.RunID, false, nil
 				} else if !isNotFound(err) {
 					return "", false, err
@@ -100,6 +100,17 @@ func (s *Service) startRun(ctx context.Context, nsID string, r *workflowservice.
 	return "", false, serviceerror.NewUnavailable("workflow start lost too many races, retry")
 }
 
+// parentInfo is the parent a child's start request names, or nil.
+func parentInfo(p *historyservice.ParentExecutionInfo) *workflow.ParentInfo {
+	if p == nil {
+		return nil
+	}
+	return &workflow.ParentInfo{
+		NamespaceID: p.NamespaceId, Namespace: p.Namespace, Execution: p.Execution,
+		InitiatedID: p.InitiatedEventId, InitiatedVersion: p.InitiatedVersion,
+	}
+}
+
 func alreadyStarted(r *workflowservice.StartWorkflowExecutionRequest, runID string) error {
 	return serviceerror.NewWorkflowExecutionAlreadyStarted(
 		fmt.Sprintf("Workflow execution is already running. WorkflowId: %s, RunId: %s.", r.WorkflowId, runID),
@@ -134,7 +145,7 @@ func (s *Service) SignalWithStartWorkflowExecution(ctx context.Context, req *his
 			return nil, toServiceError(err)
 		}
 		if err == nil && cur.State == persistencepb.WorkflowState_WORKFLOW_STATE_RUNNING {
-			err := s.signalRun(ctx, sh, runKey{req.NamespaceId, r.WorkflowId, cur.RunId}, signal)
+			err := s.signalRun(ctx, sh, runKey{req.NamespaceId, r.WorkflowId, cur.RunId}, signal, nil)
 			if err == nil {
 				return &historyservice.SignalWithStartWorkflowExecutionResponse{RunId: cur.RunId, Started: false}, nil
 			}
@@ -146,7 +157,7 @@ func (s *Service) SignalWithStartWorkflowExecution(ctx context.Context, req *his
 		if start.RequestId == "" {
 			start.RequestId = uuid.NewString()
 		}
-		runID, started, err := s.startRun(ctx, req.NamespaceId, start, signal)
+		runID, started, err := s.startRun(ctx, req.NamespaceId, start, signal, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -139,12 +139,24 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 	var res workflow.CompletionResult
 	var next *workflowservice.PollWorkflowTaskQueueResponse
 	var branch []byte
+	nsIDs, err := s.commandNamespaces(ctx, req.Request.GetCommands())
+	if err != nil {
+		return nil, err
+	}
 	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
 		if err := workflowTaskFor(ms, req.Token); err != nil {
 			return err
 		}
+		ms.In.NamespaceIDs = nsIDs
+		if closesRun(req.Request.GetCommands()) {
+			if err := sh.prepareClose(ctx, k, ms); err != nil {
+				return err
+			}
+		}
 		res = ms.CompleteWorkflowTask(req.Request, workflow.Limits{
 			BlobSizeLimit: s.cfg.BlobSizeLimit, MaxPendingActivities: s.cfg.MaxPendingActivities,
+			MaxPendingChildWorkflows: s.cfg.MaxPendingChildWorkflows, MaxPendingSignals: s.cfg.MaxPendingSignals,
+			MaxPendingCancelRequests: s.cfg.MaxPendingCancelRequests,
 		})
 		if !res.Failed && res.NewWorkflowTask && req.Request.GetReturnNewWorkflowTask() && ms.IsRunning() {
 			// Hand the new task straight back to the worker that completed

@@ -38,7 +38,9 @@ func (s *Service) resolve(ctx context.Context, nsID string, ex *commonpb.Workflo
 	return sh, runKey{nsID, ex.GetWorkflowId(), runID}, nil
 }
 
-func (s *Service) signalRun(ctx context.Context, sh *shard, k runKey, a *historypb.WorkflowExecutionSignaledEventAttributes) error {
+// signalRun delivers a signal; with childOf set, only to a child of that
+// execution (SignalExternalWorkflowExecution with child_workflow_only).
+func (s *Service) signalRun(ctx context.Context, sh *shard, k runKey, a *historypb.WorkflowExecutionSignaledEventAttributes, childOf *commonpb.WorkflowExecution) error {
 	return sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
 		if ms.RequestSeen(a.RequestId) != nil {
 			return nil
@@ -46,9 +48,19 @@ func (s *Service) signalRun(ctx context.Context, sh *shard, k runKey, a *history
 		if !ms.IsRunning() {
 			return errAlreadyCompleted()
 		}
+		if childOf != nil && !isChildOf(ms.Info(), childOf) {
+			return errRunNotFound
+		}
 		ms.AddSignal(a)
 		return nil
 	})
+}
+
+// isChildOf reports whether the run's parent is parent (by workflow and
+// run ID; every run of a child's chain keeps its parent).
+func isChildOf(ei *persistencepb.WorkflowExecutionInfo, parent *commonpb.WorkflowExecution) bool {
+	p := ei.GetParentExecution()
+	return p != nil && p.GetWorkflowId() == parent.GetWorkflowId() && p.GetRunId() == parent.GetRunId()
 }
 
 func (s *Service) SignalWorkflowExecution(ctx context.Context, req *historyservice.SignalWorkflowExecutionRequest) (*historyservice.SignalWorkflowExecutionResponse, error) {
@@ -57,10 +69,14 @@ func (s *Service) SignalWorkflowExecution(ctx context.Context, req *historyservi
 	if err != nil {
 		return nil, err
 	}
+	var childOf *commonpb.WorkflowExecution
+	if req.ChildWorkflowOnly {
+		childOf = req.ExternalWorkflowExecution
+	}
 	err = s.signalRun(ctx, sh, k, &historypb.WorkflowExecutionSignaledEventAttributes{
 		SignalName: r.SignalName, Input: r.Input, Identity: r.Identity, Header: r.Header,
 		RequestId: r.RequestId,
-	})
+	}, childOf)
 	if err != nil {
 		return nil, err
 	}
@@ -84,18 +100,27 @@ func (s *Service) RequestCancelWorkflowExecution(ctx context.Context, req *histo
 			return nil, err
 		}
 	}
+	external := req.ExternalWorkflowExecution
 	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
 		if ms.RequestSeen(r.RequestId) != nil {
 			return nil
 		}
+		if req.ChildWorkflowOnly && !isChildOf(ms.Info(), external) {
+			return errRunNotFound
+		}
 		if !ms.IsRunning() {
+			if external != nil {
+				// Another workflow's request to cancel a run that has
+				// closed already succeeds, as in Temporal.
+				return nil
+			}
 			return errAlreadyCompleted()
 		}
 		if ms.Info().CancelRequested {
 			// Cancellation is idempotent, as in Temporal.
 			return nil
 		}
-		ms.AddCancelRequest(r.RequestId, r.Reason, r.Identity)
+		ms.AddExternalCancelRequest(r.RequestId, r.Reason, r.Identity, req.ExternalInitiatedEventId, external)
 		return nil
 	})
 	if err != nil {
@@ -112,6 +137,9 @@ func (s *Service) TerminateWorkflowExecution(ctx context.Context, req *historyse
 	}
 	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
 		if r.FirstExecutionRunId != "" && ms.Info().FirstExecutionRunId != r.FirstExecutionRunId {
+			return errRunNotFound
+		}
+		if req.ChildWorkflowOnly && !isChildOf(ms.Info(), req.ExternalWorkflowExecution) {
 			return errRunNotFound
 		}
 		if !ms.IsRunning() {
@@ -226,6 +254,16 @@ func describe(st *persistencepb.WorkflowMutableState) *workflowservice.DescribeW
 			pa.ExpirationTime = timestampAdd(ai.FirstScheduledTime, d)
 		}
 		resp.PendingActivities = append(resp.PendingActivities, pa)
+	}
+	for _, id := range sortedIDs(st.ChildExecutionInfos) {
+		ci := st.ChildExecutionInfos[id]
+		resp.PendingChildren = append(resp.PendingChildren, &workflowpb.PendingChildExecutionInfo{
+			WorkflowId:        ci.WorkflowId,
+			RunId:             ci.StartedRunId,
+			WorkflowTypeName:  ci.WorkflowTypeName,
+			InitiatedId:       ci.InitiatedEventId,
+			ParentClosePolicy: ci.ParentClosePolicy,
+		})
 	}
 	if wt := ei.WorkflowTask; wt != nil && wt.ScheduledEventId != 0 {
 		p := &workflowpb.PendingWorkflowTaskInfo{

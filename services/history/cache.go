@@ -25,6 +25,9 @@ type runContext struct {
 	// Recently written ActivityTaskScheduled events by event ID, so that
 	// dispatching an activity does not read history. Guarded by lock.
 	scheduled map[int64]*historypb.HistoryEvent
+	// The run's WorkflowExecutionStarted attributes once read (retry and
+	// cron runs repeat its input). Guarded by lock.
+	start *historypb.WorkflowExecutionStartedEventAttributes
 
 	mu      sync.Mutex
 	changed chan struct{}

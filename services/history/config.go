@@ -22,6 +22,14 @@ type Config struct {
 	BlobSizeLimit int
 	// MaxPendingActivities per run. Default 2,000.
 	MaxPendingActivities int
+	// MaxPendingChildWorkflows per run. Default 2,000 (Temporal's).
+	MaxPendingChildWorkflows int
+	// MaxPendingSignals per run: signals to other workflows not yet
+	// delivered. Default 2,000 (Temporal's).
+	MaxPendingSignals int
+	// MaxPendingCancelRequests per run: cancellation requests to other
+	// workflows not yet delivered. Default 2,000 (Temporal's).
+	MaxPendingCancelRequests int
 	// LongPollTimeout caps how long GetWorkflowExecutionHistory and query
 	// waits block. Default 60 s (the SDK's deadline is 65-70 s).
 	LongPollTimeout time.Duration
@@ -37,14 +45,17 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		NumShards:            4,
-		HistoryCountLimit:    51200,
-		HistorySizeLimit:     50 << 20,
-		BlobSizeLimit:        2 << 20,
-		MaxPendingActivities: 2000,
-		LongPollTimeout:      60 * time.Second,
-		CacheSize:            4096,
-		HistoryPageSize:      1000,
+		NumShards:                4,
+		HistoryCountLimit:        51200,
+		HistorySizeLimit:         50 << 20,
+		BlobSizeLimit:            2 << 20,
+		MaxPendingActivities:     2000,
+		MaxPendingChildWorkflows: 2000,
+		MaxPendingSignals:        2000,
+		MaxPendingCancelRequests: 2000,
+		LongPollTimeout:          60 * time.Second,
+		CacheSize:                4096,
+		HistoryPageSize:          1000,
 	}
 }
 
@@ -64,6 +75,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPendingActivities == 0 {
 		c.MaxPendingActivities = d.MaxPendingActivities
+	}
+	if c.MaxPendingChildWorkflows == 0 {
+		c.MaxPendingChildWorkflows = d.MaxPendingChildWorkflows
+	}
+	if c.MaxPendingSignals == 0 {
+		c.MaxPendingSignals = d.MaxPendingSignals
+	}
+	if c.MaxPendingCancelRequests == 0 {
+		c.MaxPendingCancelRequests = d.MaxPendingCancelRequests
 	}
 	if c.LongPollTimeout == 0 {
 		c.LongPollTimeout = d.LongPollTimeout
@@ -88,6 +108,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("history config: HistorySizeLimit must not be negative")
 	case c.BlobSizeLimit < 0:
 		return fmt.Errorf("history config: BlobSizeLimit must not be negative")
+	case c.MaxPendingActivities < 0:
+		return fmt.Errorf("history config: MaxPendingActivities must not be negative")
+	case c.MaxPendingChildWorkflows < 0:
+		return fmt.Errorf("history config: MaxPendingChildWorkflows must not be negative")
+	case c.MaxPendingSignals < 0:
+		return fmt.Errorf("history config: MaxPendingSignals must not be negative")
+	case c.MaxPendingCancelRequests < 0:
+		return fmt.Errorf("history config: MaxPendingCancelRequests must not be negative")
 	case c.LongPollTimeout < 0:
 		return fmt.Errorf("history config: LongPollTimeout must not be negative")
 	case c.CacheSize < 0:

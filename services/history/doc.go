@@ -13,5 +13,13 @@
 //   - Tasks reach the queues only after their transaction committed; the
 //     queues' ack level never passes a task that is reserved or unfinished.
 //   - Task executors are idempotent: each checks the run's state (event ID,
-//     attempt, stamp) and drops a task that no longer applies.
+//     attempt, stamp) and drops a task that no longer applies. Executors
+//     that act on other workflows (child start, signal and cancel of other
+//     workflows, a closed run's report to its parent and parent close
+//     policy) go through the Service's own HistoryService methods with a
+//     request ID derived from the run and the initiating event, and record
+//     an outcome only while its pending info exists (api_child.go).
+//   - A run created by another run's transaction (continue-as-new, retry,
+//     cron) is written in that transaction: its history first, then both
+//     states in one write that moves the workflow ID's current record.
 package history

@@ -90,9 +90,21 @@ func (x *executor) execute(ctx context.Context, t *persistencepb.HistoryTask) er
 			if !ms.IsRunning() || exp == nil || exp.AsTime().After(ms.Now()) {
 				return nil
 			}
+			// A retry policy or cron schedule may start the next run.
+			if err := sh.prepareClose(ctx, k, ms); err != nil {
+				return err
+			}
 			ms.TimeoutRun()
 			return nil
 		})
+	case persistencepb.TaskType_TASK_TYPE_START_CHILD_EXECUTION:
+		return x.startChild(ctx, k, t)
+	case persistencepb.TaskType_TASK_TYPE_CLOSE_EXECUTION:
+		return x.closeExecution(ctx, k, t)
+	case persistencepb.TaskType_TASK_TYPE_SIGNAL_EXECUTION:
+		return x.signalExternal(ctx, k, t)
+	case persistencepb.TaskType_TASK_TYPE_CANCEL_EXECUTION:
+		return x.cancelExternal(ctx, k, t)
 	case persistencepb.TaskType_TASK_TYPE_WORKFLOW_BACKOFF_TIMER:
 		return sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
 			if ms.IsRunning() && ms.Info().LastCompletedWorkflowTaskStartedEventId == 0 {

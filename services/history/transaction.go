@@ -78,6 +78,7 @@ func (sh *shard) updateRun(ctx context.Context, k runKey, fn func(ms *workflow.M
 		return err
 	}
 	ms := workflow.Load(rc.state, sh.svc.deps.Clock.Now(), ns.FailoverVersion(), ns.Retention())
+	ms.In.Namespace = ns.Name()
 	if err := fn(ms); err != nil {
 		if ms.Dirty() {
 			rc.state = nil
@@ -105,15 +106,53 @@ func (sh *shard) createRun(ctx context.Context, ms *workflow.MutableState, args 
 		return toServiceError(err)
 	}
 	defer rc.release()
+	if err := setBranch(ms); err != nil {
+		return err
+	}
+	if err := sh.persist(ctx, rc, ms, &args); err != nil {
+		rc.state = nil
+		return err
+	}
+	return nil
+}
+
+// setBranch gives a new run its history branch (a tree of its own).
+func setBranch(ms *workflow.MutableState) error {
+	ei := ms.Info()
 	branch, err := proto.Marshal(&persistencepb.HistoryBranch{TreeId: ei.RunId, BranchId: ei.RunId})
 	if err != nil {
 		return serviceerror.NewInternal("encode branch token: " + err.Error())
 	}
 	ei.VersionHistories.Histories[ei.VersionHistories.CurrentIndex].BranchToken = branch
-	if err := sh.persist(ctx, rc, ms, &args); err != nil {
-		rc.state = nil
+	return nil
+}
+
+// appendNewRunHistory writes the first events of a run created by another
+// run's transaction, before the state write that makes it exist (an
+// orphaned branch is harmless, as for any append).
+func (sh *shard) appendNewRunHistory(ctx context.Context, next *workflow.MutableState, txnID int64) error {
+	if err := setBranch(next); err != nil {
 		return err
 	}
+	events := next.NewEvents()
+	for _, e := range events {
+		e.TaskId = txnID
+	}
+	size, err := sh.svc.deps.Stores.History.AppendHistoryNodes(ctx, &persistence.AppendHistoryNodesRequest{
+		ShardID:       sh.id,
+		BranchToken:   branchToken(next.S),
+		Events:        events,
+		TransactionID: txnID,
+		IsNewBranch:   true,
+	})
+	if err != nil {
+		return err
+	}
+	ei := next.Info()
+	ei.HistorySizeBytes += int64(size)
+	ei.LastFirstEventId = events[0].EventId
+	next.S.DbRecordVersion++
+	ei.StateTransitionCount++
 	return nil
 }
 
@@ -149,13 +188,26 @@ func branchToken(s *persistencepb.WorkflowMutableState) []byte {
 func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.MutableState, create *createArgs) error {
 	start := sh.svc.deps.Clock.Now()
 	tasks := ms.Tasks()
+	next := ms.NextRun()
+	if next != nil {
+		// The run this transaction created (continue-as-new, retry, cron)
+		// is written with it; its tasks share the allocation.
+		tasks = append(append([]*persistencepb.HistoryTask(nil), tasks...), next.Tasks()...)
+	}
 	txnID, reservations, err := sh.allocate(ctx, tasks)
 	if err != nil {
 		return err
 	}
-	byCat := persistence.Tasks{}
+	byCat := persistence.Tasks{}   // every task, for the queues
+	ownCat := persistence.Tasks{}  // this run's
+	nextCat := persistence.Tasks{} // the new run's
 	for _, t := range tasks {
 		byCat[t.Category] = append(byCat[t.Category], t)
+		if next != nil && t.RunId == next.Info().RunId {
+			nextCat[t.Category] = append(nextCat[t.Category], t)
+		} else {
+			ownCat[t.Category] = append(ownCat[t.Category], t)
+		}
 	}
 	abandon := func() {
 		for _, r := range reservations {
@@ -182,9 +234,17 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 		s.ExecutionInfo.HistorySizeBytes += int64(size)
 		s.ExecutionInfo.LastFirstEventId = events[0].EventId
 	}
+	var nextSnap *persistence.WorkflowSnapshot
+	if next != nil {
+		if err := sh.appendNewRunHistory(ctx, next, txnID); err != nil {
+			abandon()
+			return err
+		}
+		nextSnap = &persistence.WorkflowSnapshot{State: next.S, Tasks: nextCat}
+	}
 	s.DbRecordVersion++
 	s.ExecutionInfo.StateTransitionCount++
-	snap := persistence.WorkflowSnapshot{State: s, Tasks: byCat}
+	snap := persistence.WorkflowSnapshot{State: s, Tasks: ownCat}
 	err = sh.write(ctx, func(rangeID int64) error {
 		if create != nil {
 			return sh.svc.deps.Stores.Execution.CreateWorkflowExecution(ctx, &persistence.CreateWorkflowExecutionRequest{
@@ -194,7 +254,7 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 			})
 		}
 		return sh.svc.deps.Stores.Execution.UpdateWorkflowExecution(ctx, &persistence.UpdateWorkflowExecutionRequest{
-			ShardID: sh.id, RangeID: rangeID, Workflow: snap,
+			ShardID: sh.id, RangeID: rangeID, Workflow: snap, NewWorkflow: nextSnap,
 		})
 	})
 	if err != nil {
@@ -233,7 +293,7 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 	m.Counter(metricConditionalWrites).Inc(1)
 	m.Counter(metricEventsWritten).Inc(int64(len(events)))
 	m.Timer(metricTransactionLatency).Record(sh.svc.deps.Clock.Now().Sub(start))
-	if create != nil {
+	if create != nil || next != nil {
 		m.Counter(metricWorkflowsStarted).Inc(1)
 	}
 	if len(events) > 0 && s.ExecutionState.State == persistencepb.WorkflowState_WORKFLOW_STATE_COMPLETED &&

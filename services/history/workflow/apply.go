@@ -34,6 +34,15 @@ func Apply(s *persistencepb.WorkflowMutableState, e *historypb.HistoryEvent) err
 	if s.TimerInfos == nil {
 		s.TimerInfos = map[string]*persistencepb.TimerInfo{}
 	}
+	if s.ChildExecutionInfos == nil {
+		s.ChildExecutionInfos = map[int64]*persistencepb.ChildExecutionInfo{}
+	}
+	if s.RequestCancelInfos == nil {
+		s.RequestCancelInfos = map[int64]*persistencepb.RequestCancelInfo{}
+	}
+	if s.SignalInfos == nil {
+		s.SignalInfos = map[int64]*persistencepb.SignalInfo{}
+	}
 	if e.EventId != BufferedEventID {
 		if err := recordVersion(ei, e.EventId, e.Version); err != nil {
 			return err
@@ -165,6 +174,58 @@ func Apply(s *persistencepb.WorkflowMutableState, e *historypb.HistoryEvent) err
 		ei.NewExecutionRunId = e.GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 	case enumspb.EVENT_TYPE_MARKER_RECORDED:
 		// Markers change no server state.
+	case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+		a := e.GetStartChildWorkflowExecutionInitiatedEventAttributes()
+		s.ChildExecutionInfos[e.EventId] = &persistencepb.ChildExecutionInfo{
+			InitiatedEventId:  e.EventId,
+			Version:           e.Version,
+			Namespace:         a.GetNamespace(),
+			NamespaceId:       a.GetNamespaceId(),
+			WorkflowId:        a.GetWorkflowId(),
+			WorkflowTypeName:  a.GetWorkflowType().GetName(),
+			ParentClosePolicy: a.GetParentClosePolicy(),
+		}
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
+		a := e.GetChildWorkflowExecutionStartedEventAttributes()
+		if ci := s.ChildExecutionInfos[a.GetInitiatedEventId()]; ci != nil {
+			ci.StartedEventId = e.EventId
+			ci.StartedRunId = a.GetWorkflowExecution().GetRunId()
+		}
+	case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED, enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+		enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED, enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+		enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT, enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
+		delete(s.ChildExecutionInfos, ChildInitiatedID(e))
+	case enumspb.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+		a := e.GetRequestCancelExternalWorkflowExecutionInitiatedEventAttributes()
+		s.RequestCancelInfos[e.EventId] = &persistencepb.RequestCancelInfo{
+			InitiatedEventId:  e.EventId,
+			Version:           e.Version,
+			Namespace:         a.GetNamespace(),
+			NamespaceId:       a.GetNamespaceId(),
+			WorkflowId:        a.GetWorkflowExecution().GetWorkflowId(),
+			RunId:             a.GetWorkflowExecution().GetRunId(),
+			ChildWorkflowOnly: a.GetChildWorkflowOnly(),
+		}
+	case enumspb.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+		delete(s.RequestCancelInfos, e.GetExternalWorkflowExecutionCancelRequestedEventAttributes().GetInitiatedEventId())
+	case enumspb.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
+		delete(s.RequestCancelInfos, e.GetRequestCancelExternalWorkflowExecutionFailedEventAttributes().GetInitiatedEventId())
+	case enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+		a := e.GetSignalExternalWorkflowExecutionInitiatedEventAttributes()
+		s.SignalInfos[e.EventId] = &persistencepb.SignalInfo{
+			InitiatedEventId:  e.EventId,
+			Version:           e.Version,
+			Namespace:         a.GetNamespace(),
+			NamespaceId:       a.GetNamespaceId(),
+			WorkflowId:        a.GetWorkflowExecution().GetWorkflowId(),
+			RunId:             a.GetWorkflowExecution().GetRunId(),
+			ChildWorkflowOnly: a.GetChildWorkflowOnly(),
+			SignalName:        a.GetSignalName(),
+		}
+	case enumspb.EVENT_TYPE_EXTERNAL_WORKFLOW_EXECUTION_SIGNALED:
+		delete(s.SignalInfos, e.GetExternalWorkflowExecutionSignaledEventAttributes().GetInitiatedEventId())
+	case enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED:
+		delete(s.SignalInfos, e.GetSignalExternalWorkflowExecutionFailedEventAttributes().GetInitiatedEventId())
 	default:
 		return fmt.Errorf("workflow: event type %v is not supported", e.EventType)
 	}
@@ -172,6 +233,40 @@ func Apply(s *persistencepb.WorkflowMutableState, e *historypb.HistoryEvent) err
 		s.NextEventId = e.EventId + 1
 	}
 	return nil
+}
+
+// applyFlushed finishes applying buffered event e now that the buffer is
+// written and e has its real ID: state that recorded the buffered ID gets
+// the real one.
+func applyFlushed(s *persistencepb.WorkflowMutableState, e *historypb.HistoryEvent) {
+	if e.EventType != enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED {
+		return
+	}
+	if ci := s.ChildExecutionInfos[e.GetChildWorkflowExecutionStartedEventAttributes().GetInitiatedEventId()]; ci != nil && ci.StartedEventId == BufferedEventID {
+		ci.StartedEventId = e.EventId
+	}
+}
+
+// ChildInitiatedID is the initiated event ID a child workflow event refers
+// to (0 for other events).
+func ChildInitiatedID(e *historypb.HistoryEvent) int64 {
+	switch e.EventType {
+	case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
+		return e.GetStartChildWorkflowExecutionFailedEventAttributes().GetInitiatedEventId()
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED:
+		return e.GetChildWorkflowExecutionStartedEventAttributes().GetInitiatedEventId()
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED:
+		return e.GetChildWorkflowExecutionCompletedEventAttributes().GetInitiatedEventId()
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED:
+		return e.GetChildWorkflowExecutionFailedEventAttributes().GetInitiatedEventId()
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED:
+		return e.GetChildWorkflowExecutionCanceledEventAttributes().GetInitiatedEventId()
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT:
+		return e.GetChildWorkflowExecutionTimedOutEventAttributes().GetInitiatedEventId()
+	case enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED:
+		return e.GetChildWorkflowExecutionTerminatedEventAttributes().GetInitiatedEventId()
+	}
+	return 0
 }
 
 // deleteTimer removes the timer startedID started. A timer ID may be reused
@@ -197,6 +292,11 @@ func applyStarted(s *persistencepb.WorkflowMutableState, e *historypb.HistoryEve
 	if rt := a.GetWorkflowRunTimeout().AsDuration(); rt > 0 {
 		ei.RunExpirationTime = timestamppb.New(ei.ExecutionTime.AsTime().Add(rt))
 	}
+	if exp := ei.ExecutionExpirationTime; exp != nil && (ei.RunExpirationTime == nil || exp.AsTime().Before(ei.RunExpirationTime.AsTime())) {
+		// A run of a chain ends with the chain's execution timeout at the
+		// latest (Temporal caps the run's expiration the same way).
+		ei.RunExpirationTime = exp
+	}
 	ei.RetryPolicy = a.GetRetryPolicy()
 	ei.Attempt = a.GetAttempt()
 	ei.CronSchedule = a.GetCronSchedule()
@@ -209,6 +309,8 @@ func applyStarted(s *persistencepb.WorkflowMutableState, e *historypb.HistoryEve
 	ei.ParentNamespaceId = a.GetParentWorkflowNamespaceId()
 	ei.ParentExecution = a.GetParentWorkflowExecution()
 	ei.ParentInitiatedEventId = a.GetParentInitiatedEventId()
+	ei.ParentNamespace = a.GetParentWorkflowNamespace()
+	ei.ContinuedExecutionRunId = a.GetContinuedExecutionRunId()
 	s.ExecutionState.State = persistencepb.WorkflowState_WORKFLOW_STATE_RUNNING
 	s.ExecutionState.Status = enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 }

@@ -122,3 +122,48 @@ func TestInvariantCheckerCatches(t *testing.T) {
 		})
 	}
 }
+
+// TestInvariantCheckerCatchesExternal covers the checks of child, signal,
+// cancel and chain state.
+func TestInvariantCheckerCatchesExternal(t *testing.T) {
+	base := newHarness(t, "checker-external")
+	startAndSchedule(base, startChild("c1", "ChildWorkflow"), signalExternal(testNamespace, "w", "", "ping", false))
+	base.advance(time.Second)
+	base.childStarted(5, "child-run-1")
+	require.Empty(t, runChecker(cloneHarness(base)), "a healthy run must pass")
+
+	tests := []struct {
+		name    string
+		corrupt func(h *harness)
+		want    string
+	}{
+		{"child info dropped without an event", func(h *harness) {
+			delete(h.s.ChildExecutionInfos, 5)
+		}, "has neither a close event nor a pending info"},
+		{"child started without the event", func(h *harness) {
+			h.s.ChildExecutionInfos[5].StartedEventId = 0
+		}, "started event and pending info disagree"},
+		{"signal info dropped without an event", func(h *harness) {
+			delete(h.s.SignalInfos, 6)
+		}, "rebuilt from events differs"},
+		{"running run names a new run", func(h *harness) {
+			h.s.ExecutionInfo.NewExecutionRunId = "run-2"
+		}, "a running run names a new run"},
+		{"child close without a start", func(h *harness) {
+			e := &historypb.HistoryEvent{
+				EventId: h.s.NextEventId, EventType: enumspb.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED, EventTime: timestamppb.New(h.now), Version: 1,
+				Attributes: &historypb.HistoryEvent_ChildWorkflowExecutionCompletedEventAttributes{ChildWorkflowExecutionCompletedEventAttributes: &historypb.ChildWorkflowExecutionCompletedEventAttributes{InitiatedEventId: 6}},
+			}
+			require.NoError(t, Apply(h.s, e))
+			h.written = append(h.written, e)
+			h.frozen = append(h.frozen, proto.Clone(e).(*historypb.HistoryEvent))
+		}, "points at SignalExternalWorkflowExecutionInitiated"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := cloneHarness(base)
+			tc.corrupt(h)
+			require.Contains(t, runChecker(h), tc.want)
+		})
+	}
+}

@@ -20,6 +20,11 @@ type Limits struct {
 	BlobSizeLimit int
 	// Largest number of pending activities.
 	MaxPendingActivities int
+	// Largest numbers of pending child workflows, signals to other
+	// workflows and cancellation requests to other workflows; 0: no limit.
+	MaxPendingChildWorkflows int
+	MaxPendingSignals        int
+	MaxPendingCancelRequests int
 }
 
 // CompletionResult says what a workflow task completion did.
@@ -107,6 +112,7 @@ func (m *MutableState) validateCommands(cmds []*commandpb.Command, limits Limits
 		activities[ai.ActivityId] = true
 	}
 	pending := len(m.S.ActivityInfos)
+	children, signals, cancels := len(m.S.ChildExecutionInfos), len(m.S.SignalInfos), len(m.S.RequestCancelInfos)
 	for i, c := range cmds {
 		if c == nil {
 			return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, "command %d is nil", i)
@@ -166,6 +172,40 @@ func (m *MutableState) validateCommands(cmds []*commandpb.Command, limits Limits
 			a := c.GetRecordMarkerCommandAttributes()
 			if a == nil || a.MarkerName == "" {
 				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_RECORD_MARKER_ATTRIBUTES, "MarkerName is not set on RecordMarkerCommand.")
+			}
+		case enumspb.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+			if err := m.validateStartChild(c.GetStartChildWorkflowExecutionCommandAttributes(), limits); err != nil {
+				return err
+			}
+			children++
+			if limits.MaxPendingChildWorkflows > 0 && children > limits.MaxPendingChildWorkflows {
+				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_PENDING_CHILD_WORKFLOWS_LIMIT_EXCEEDED, "Pending child workflows limit %d exceeded.", limits.MaxPendingChildWorkflows)
+			}
+		case enumspb.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+			if err := m.validateSignalExternal(c.GetSignalExternalWorkflowExecutionCommandAttributes(), limits); err != nil {
+				return err
+			}
+			signals++
+			if limits.MaxPendingSignals > 0 && signals > limits.MaxPendingSignals {
+				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_PENDING_SIGNALS_LIMIT_EXCEEDED, "Pending signals limit %d exceeded.", limits.MaxPendingSignals)
+			}
+		case enumspb.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+			if err := m.validateRequestCancelExternal(c.GetRequestCancelExternalWorkflowExecutionCommandAttributes()); err != nil {
+				return err
+			}
+			cancels++
+			if limits.MaxPendingCancelRequests > 0 && cancels > limits.MaxPendingCancelRequests {
+				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_PENDING_REQUEST_CANCEL_LIMIT_EXCEEDED, "Pending cancellation requests limit %d exceeded.", limits.MaxPendingCancelRequests)
+			}
+		case enumspb.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+			if err := m.validateContinueAsNew(c.GetContinueAsNewWorkflowExecutionCommandAttributes(), limits); err != nil {
+				return err
+			}
+			if i != len(cmds)-1 {
+				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, "A workflow-closing command must be the last command.")
+			}
+			if m.hasUnhandledEvents() {
+				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, "Workflow has unhandled events.")
 			}
 		case enumspb.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION, enumspb.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION,
 			enumspb.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
@@ -257,20 +297,17 @@ func (m *MutableState) applyCommand(c *commandpb.Command, completedID int64) boo
 			}},
 		})
 	case enumspb.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
-		m.close(&historypb.HistoryEvent{
-			EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-			Attributes: &historypb.HistoryEvent_WorkflowExecutionCompletedEventAttributes{WorkflowExecutionCompletedEventAttributes: &historypb.WorkflowExecutionCompletedEventAttributes{
-				Result: c.GetCompleteWorkflowExecutionCommandAttributes().GetResult(), WorkflowTaskCompletedEventId: completedID,
-			}},
-		}, false)
+		m.completeRun(c.GetCompleteWorkflowExecutionCommandAttributes().GetResult(), completedID)
 	case enumspb.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
-		m.close(&historypb.HistoryEvent{
-			EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-			Attributes: &historypb.HistoryEvent_WorkflowExecutionFailedEventAttributes{WorkflowExecutionFailedEventAttributes: &historypb.WorkflowExecutionFailedEventAttributes{
-				Failure: c.GetFailWorkflowExecutionCommandAttributes().GetFailure(), RetryState: enumspb.RETRY_STATE_RETRY_POLICY_NOT_SET,
-				WorkflowTaskCompletedEventId: completedID,
-			}},
-		}, false)
+		m.failRun(c.GetFailWorkflowExecutionCommandAttributes().GetFailure(), completedID)
+	case enumspb.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+		m.continueAsNew(c.GetContinueAsNewWorkflowExecutionCommandAttributes(), completedID)
+	case enumspb.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+		m.startChild(c.GetStartChildWorkflowExecutionCommandAttributes(), completedID)
+	case enumspb.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
+		m.signalExternal(c.GetSignalExternalWorkflowExecutionCommandAttributes(), completedID)
+	case enumspb.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
+		m.requestCancelExternal(c.GetRequestCancelExternalWorkflowExecutionCommandAttributes(), completedID)
 	case enumspb.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
 		m.close(&historypb.HistoryEvent{
 			EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,

@@ -20,4 +20,13 @@
 //   - Tasks are derived from state changes in the same transaction and carry
 //     enough (event ID, attempt, stamp) for the executor to drop them when
 //     stale; the shell assigns their IDs.
+//   - A pending child, signal or cancellation request to another workflow
+//     exists exactly from its *Initiated event until its outcome event; an
+//     outcome is written at most once (child.go, external.go).
+//   - A run that closes into a new one (continue-as-new, retry, cron) names
+//     it in its close event and builds it in the same transaction
+//     (NextRun); the new run's WorkflowExecutionStarted links back to it and
+//     to its chain's first run (chain.go).
+//   - What the core cannot know itself (namespace names, the new run's ID,
+//     the run's start attributes) comes in as Inputs from the shell.
 package workflow

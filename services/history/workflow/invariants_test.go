@@ -87,6 +87,12 @@ func taskShape(tt persistencepb.TaskType) (persistencepb.TaskCategory, enumspb.E
 		return timer, enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
 	case persistencepb.TaskType_TASK_TYPE_WORKFLOW_TASK_TIMEOUT:
 		return timer, enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
+	case persistencepb.TaskType_TASK_TYPE_START_CHILD_EXECUTION:
+		return transfer, enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
+	case persistencepb.TaskType_TASK_TYPE_SIGNAL_EXECUTION:
+		return transfer, enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
+	case persistencepb.TaskType_TASK_TYPE_CANCEL_EXECUTION:
+		return transfer, enumspb.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
 	case persistencepb.TaskType_TASK_TYPE_WORKFLOW_RUN_TIMEOUT, persistencepb.TaskType_TASK_TYPE_WORKFLOW_BACKOFF_TIMER,
 		persistencepb.TaskType_TASK_TYPE_DELETE_HISTORY:
 		return timer, enumspb.EVENT_TYPE_UNSPECIFIED
@@ -206,6 +212,9 @@ func checkInvariants(t testingT, h *harness) {
 		require.Equal(t, id, e.GetTimerStartedEventAttributes().GetTimerId())
 	}
 
+	checkChainInvariants(t, h)
+	checkExternalInvariants(t, h)
+
 	// Events are the truth: applying the written events (and then the
 	// buffered ones, as the buffer is part of the persisted state) to a
 	// fresh state reproduces the transactional state.
@@ -258,6 +267,15 @@ func eventDerived(s *persistencepb.WorkflowMutableState) *persistencepb.Workflow
 	}
 	if len(c.TimerInfos) == 0 {
 		c.TimerInfos = nil
+	}
+	if len(c.ChildExecutionInfos) == 0 {
+		c.ChildExecutionInfos = nil
+	}
+	if len(c.RequestCancelInfos) == 0 {
+		c.RequestCancelInfos = nil
+	}
+	if len(c.SignalInfos) == 0 {
+		c.SignalInfos = nil
 	}
 	return c
 }

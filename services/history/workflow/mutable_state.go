@@ -26,10 +26,43 @@ type MutableState struct {
 	// Retention of the namespace, for the delete-history timer at close.
 	retention time.Duration
 
+	// In is what the shell looked up for this transaction (see Inputs).
+	In Inputs
+
 	newEvents []*historypb.HistoryEvent
 	tasks     []*persistencepb.HistoryTask
 	dirty     bool
+	// next is the run this transaction created (continue-as-new, retry,
+	// cron), written in the same transaction.
+	next *MutableState
 }
+
+// Inputs are what a transaction may need from outside the run besides the
+// time and the failover version; the shell fills in what an operation needs.
+type Inputs struct {
+	// Namespace is the name of the run's namespace. Commands that name no
+	// namespace target it, and events echo it.
+	Namespace string
+	// NamespaceIDs maps the other namespaces that commands name to their
+	// IDs; a command naming a namespace missing here is rejected.
+	NamespaceIDs map[string]string
+	// NewRunID names the run that a continue-as-new, retry or cron creates.
+	// Required when one may be created.
+	NewRunID string
+	// Start is the run's WorkflowExecutionStarted attributes: a retry or
+	// cron run repeats its input. Required when NeedsStartAttributes.
+	Start *historypb.WorkflowExecutionStartedEventAttributes
+}
+
+// NeedsStartAttributes reports whether closing the run may start a retry
+// or cron run, which needs Inputs.Start.
+func NeedsStartAttributes(ei *persistencepb.WorkflowExecutionInfo) bool {
+	return ei.GetRetryPolicy() != nil || ei.GetCronSchedule() != ""
+}
+
+// NextRun is the run this transaction created, or nil. The shell persists
+// it with this one, atomically, and moves the current record to it.
+func (m *MutableState) NextRun() *MutableState { return m.next }
 
 // Load starts a transaction over an existing run's state.
 func Load(s *persistencepb.WorkflowMutableState, now time.Time, version int64, retention time.Duration) *MutableState {
@@ -47,7 +80,7 @@ func (m *MutableState) Tasks() []*persistencepb.HistoryTask { return m.tasks }
 
 // Dirty reports whether the transaction changed anything.
 func (m *MutableState) Dirty() bool {
-	return m.dirty || len(m.newEvents) > 0 || len(m.tasks) > 0
+	return m.dirty || len(m.newEvents) > 0 || len(m.tasks) > 0 || m.next != nil
 }
 
 // MarkDirty records a change that is neither an event nor a task.
@@ -132,10 +165,12 @@ func (m *MutableState) flushBufferedEvents() {
 		return
 	}
 	startedIDs := map[int64]int64{}
+	childStartedIDs := map[int64]int64{}
 	for _, e := range m.S.BufferedEvents {
 		e.EventId = m.S.NextEventId
 		e.Version = m.version
 		m.S.NextEventId++
+		fixChildStartedID(e, childStartedIDs)
 		switch e.EventType {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
 			startedIDs[e.GetActivityTaskStartedEventAttributes().GetScheduledEventId()] = e.EventId
@@ -163,6 +198,7 @@ func (m *MutableState) flushBufferedEvents() {
 		if err := recordVersion(m.S.ExecutionInfo, e.EventId, e.Version); err != nil {
 			panic(fmt.Sprintf("workflow: flushing buffered events: %v", err))
 		}
+		applyFlushed(m.S, e)
 		m.newEvents = append(m.newEvents, e)
 	}
 	m.S.BufferedEvents = nil
@@ -341,6 +377,24 @@ func (m *MutableState) close(e *historypb.HistoryEvent, failInflight bool) {
 	m.addEvent(e)
 	m.AddVisibilityTask()
 	m.addTimer(persistencepb.TaskType_TASK_TYPE_DELETE_HISTORY, m.now.Add(m.retention), &persistencepb.HistoryTask{})
+	if m.closeTaskNeeded() {
+		m.addTask(&persistencepb.HistoryTask{
+			Category: persistencepb.TaskCategory_TASK_CATEGORY_TRANSFER,
+			Type:     persistencepb.TaskType_TASK_TYPE_CLOSE_EXECUTION,
+			EventId:  e.EventId,
+		})
+	}
+}
+
+// closeTaskNeeded reports whether a closed run has work for its close task:
+// telling its parent (unless a new run continues the chain, which inherits
+// the parent) or applying its parent close policy to started children.
+func (m *MutableState) closeTaskNeeded() bool {
+	ei := m.S.ExecutionInfo
+	if ei.ParentExecution != nil && ei.NewExecutionRunId == "" {
+		return true
+	}
+	return len(ChildrenToClose(m.S)) > 0
 }
 
 func durationOrNil(d time.Duration) *durationpb.Duration {

@@ -44,7 +44,7 @@ func TestApplyRejects(t *testing.T) {
 			Attributes: &historypb.HistoryEvent_WorkflowTaskStartedEventAttributes{WorkflowTaskStartedEventAttributes: &historypb.WorkflowTaskStartedEventAttributes{ScheduledEventId: 99}},
 		}, "unknown scheduled event 99"},
 		{"unsupported event type", newTestRun, &historypb.HistoryEvent{
-			EventId: 3, Version: 1, EventType: enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+			EventId: 3, Version: 1, EventType: enumspb.EVENT_TYPE_NEXUS_OPERATION_SCHEDULED,
 		}, "not supported"},
 		{"version going backwards", newTestRun, signaledEvent(3, 0), "below the history's 1"},
 		{"event ID not after the last", newTestRun, signaledEvent(2, 1), "not after the last recorded event 2"},

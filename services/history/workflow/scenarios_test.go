@@ -45,6 +45,18 @@ var scenarios = []struct {
 	{"failover_version", scenarioFailoverVersion},
 	{"failover_with_buffered_events", scenarioFailoverWithBufferedEvents},
 	{"timer_id_reused_while_fire_buffered", scenarioTimerIDReused},
+	{"continue_as_new", scenarioContinueAsNew},
+	{"workflow_retry", scenarioWorkflowRetry},
+	{"workflow_retry_non_retryable", scenarioWorkflowRetryNonRetryable},
+	{"run_timeout_retry", scenarioRunTimeoutRetry},
+	{"cron", scenarioCron},
+	{"child_workflow", scenarioChildWorkflow},
+	{"child_start_failed", scenarioChildStartFailed},
+	{"child_close_overtakes_start", scenarioChildCloseOvertakesStart},
+	{"child_outcomes_and_parent_close", scenarioChildOutcomesAndParentClose},
+	{"child_side", scenarioChildSide},
+	{"external_requests", scenarioExternalRequests},
+	{"bad_chain_commands", scenarioBadChainCommands},
 }
 
 func TestTranscripts(t *testing.T) {

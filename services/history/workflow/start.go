@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/meridian-dev/meridian/common/cron"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 )
 
@@ -32,6 +33,26 @@ type StartParams struct {
 	Attempt             int32
 	// Absolute execution expiration inherited by a chain; zero for a new one.
 	ExecutionExpiration time.Time
+	// The run this one continues and why (continue-as-new, retry, cron);
+	// empty for the first run of a chain.
+	ContinuedExecutionRunID string
+	Initiator               enumspb.ContinueAsNewInitiator
+	// Backoff delays the first workflow task of a run that continues a
+	// chain. A new chain waits for the request's start delay or, with a
+	// cron schedule, for the schedule's first time.
+	Backoff time.Duration
+	// Parent names the parent of a child workflow; nil for none.
+	Parent *ParentInfo
+}
+
+// ParentInfo names a child workflow's parent and the event that initiated
+// the child.
+type ParentInfo struct {
+	NamespaceID      string
+	Namespace        string
+	Execution        *commonpb.WorkflowExecution
+	InitiatedID      int64
+	InitiatedVersion int64
 }
 
 // NormalizeTimeouts applies Temporal's timeout rules: the run timeout
@@ -88,6 +109,25 @@ func NewRun(p StartParams, now time.Time, version int64, retention time.Duration
 		expirationTS = timestamppb.New(expiration)
 	}
 	delay := req.WorkflowStartDelay.AsDuration()
+	switch {
+	case p.ContinuedExecutionRunID != "":
+		delay = p.Backoff
+	case req.CronSchedule != "":
+		// A cron chain's first run waits for the schedule's first time.
+		if sched, err := cron.Parse(req.CronSchedule); err == nil {
+			delay, _ = sched.Backoff(now, now)
+		}
+	}
+	var retry *commonpb.RetryPolicy
+	if req.RetryPolicy != nil {
+		retry = NormalizeRetryPolicy(req.RetryPolicy)
+	}
+	var parentNS, parentNSID string
+	var parentEx *commonpb.WorkflowExecution
+	var parentInitiated, parentInitiatedVersion int64
+	if pi := p.Parent; pi != nil {
+		parentNS, parentNSID, parentEx, parentInitiated, parentInitiatedVersion = pi.Namespace, pi.NamespaceID, pi.Execution, pi.InitiatedID, pi.InitiatedVersion
+	}
 	m.addEvent(&historypb.HistoryEvent{
 		EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED,
 		Attributes: &historypb.HistoryEvent_WorkflowExecutionStartedEventAttributes{WorkflowExecutionStartedEventAttributes: &historypb.WorkflowExecutionStartedEventAttributes{
@@ -97,10 +137,19 @@ func NewRun(p StartParams, now time.Time, version int64, retention time.Duration
 			WorkflowExecutionTimeout:        durationOrNil(execT),
 			WorkflowRunTimeout:              durationOrNil(runT),
 			WorkflowTaskTimeout:             durationpb.New(taskT),
+			ParentWorkflowNamespace:         parentNS,
+			ParentWorkflowNamespaceId:       parentNSID,
+			ParentWorkflowExecution:         parentEx,
+			ParentInitiatedEventId:          parentInitiated,
+			ParentInitiatedEventVersion:     parentInitiatedVersion,
+			ContinuedExecutionRunId:         p.ContinuedExecutionRunID,
+			Initiator:                       p.Initiator,
+			ContinuedFailure:                req.ContinuedFailure,
+			LastCompletionResult:            req.LastCompletionResult,
 			OriginalExecutionRunId:          p.RunID,
 			FirstExecutionRunId:             first,
 			Identity:                        req.Identity,
-			RetryPolicy:                     req.RetryPolicy,
+			RetryPolicy:                     retry,
 			Attempt:                         attempt,
 			WorkflowExecutionExpirationTime: expirationTS,
 			CronSchedule:                    req.CronSchedule,
@@ -112,7 +161,9 @@ func NewRun(p StartParams, now time.Time, version int64, retention time.Duration
 			Priority:                        req.Priority,
 		}},
 	})
-	s.ExecutionInfo.RequestIds[req.RequestId] = &persistencepb.RequestRecord{EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, EventId: 1}
+	if req.RequestId != "" {
+		s.ExecutionInfo.RequestIds[req.RequestId] = &persistencepb.RequestRecord{EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, EventId: 1}
+	}
 	if p.Signal != nil {
 		// With a start delay the signal waits for the first workflow task,
 		// made by the backoff timer (SignalWithStartWorkflowExecutionRequest
@@ -145,25 +196,48 @@ func (m *MutableState) addSignal(a *historypb.WorkflowExecutionSignaledEventAttr
 	if a.RequestId != "" {
 		m.rememberRequest(a.RequestId, e)
 	}
-	if mayScheduleTask && !a.SkipGenerateWorkflowTask { //nolint:staticcheck // older SDKs still send it; Temporal still honors it
+	if mayScheduleTask && !a.SkipGenerateWorkflowTask && !m.inChainBackoff() { //nolint:staticcheck // older SDKs still send it; Temporal still honors it
 		m.ScheduleWorkflowTask()
 	}
 }
 
+// inChainBackoff reports whether the run waits for its first workflow task
+// as a cron, retry or continued run. Unlike a start delay, that wait is
+// not cut short by a signal or a cancellation request (Temporal does not
+// either): the backoff timer schedules the first task, which sees them.
+func (m *MutableState) inChainBackoff() bool {
+	ei := m.S.ExecutionInfo
+	if ei.ContinuedExecutionRunId == "" && ei.CronSchedule == "" {
+		return false
+	}
+	return ei.LastCompletedWorkflowTaskStartedEventId == 0 && ei.WorkflowTask == nil &&
+		ei.ExecutionTime != nil && m.now.Before(ei.ExecutionTime.AsTime())
+}
+
 // AddCancelRequest records a cancellation request for the workflow to handle.
 func (m *MutableState) AddCancelRequest(requestID, cause, identity string) {
+	m.AddExternalCancelRequest(requestID, cause, identity, 0, nil)
+}
+
+// AddExternalCancelRequest records a cancellation request another workflow
+// sent (its initiating event and execution; zero and nil for a client's).
+func (m *MutableState) AddExternalCancelRequest(requestID, cause, identity string, externalInitiatedID int64, external *commonpb.WorkflowExecution) {
 	e := m.addEvent(&historypb.HistoryEvent{
 		EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
 		Attributes: &historypb.HistoryEvent_WorkflowExecutionCancelRequestedEventAttributes{WorkflowExecutionCancelRequestedEventAttributes: &historypb.WorkflowExecutionCancelRequestedEventAttributes{
-			Cause:    cause,
-			Identity: identity,
+			Cause:                     cause,
+			Identity:                  identity,
+			ExternalInitiatedEventId:  externalInitiatedID,
+			ExternalWorkflowExecution: external,
 		}},
 	})
 	m.S.ExecutionInfo.CancelRequestId = requestID
 	if requestID != "" {
 		m.rememberRequest(requestID, e)
 	}
-	m.ScheduleWorkflowTask()
+	if !m.inChainBackoff() {
+		m.ScheduleWorkflowTask()
+	}
 }
 
 // Terminate closes the run at once.
@@ -174,16 +248,6 @@ func (m *MutableState) Terminate(reason string, details *commonpb.Payloads, iden
 			Reason:   reason,
 			Details:  details,
 			Identity: identity,
-		}},
-	}, true)
-}
-
-// TimeoutRun closes the run because its run or execution timeout passed.
-func (m *MutableState) TimeoutRun() {
-	m.close(&historypb.HistoryEvent{
-		EventType: enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-		Attributes: &historypb.HistoryEvent_WorkflowExecutionTimedOutEventAttributes{WorkflowExecutionTimedOutEventAttributes: &historypb.WorkflowExecutionTimedOutEventAttributes{
-			RetryState: enumspb.RETRY_STATE_TIMEOUT,
 		}},
 	}, true)
 }

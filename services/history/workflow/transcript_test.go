@@ -68,6 +68,24 @@ type harness struct {
 	out   strings.Builder
 	steps int
 	polls int
+
+	// runs counts the runs of the chain so far (run-1, run-2, ...); next is
+	// the run the last step created, until continueChain moves to it.
+	runs int
+	next *MutableState
+}
+
+// inputs are what the shell would look up for a transaction.
+func (h *harness) inputs() Inputs {
+	in := Inputs{
+		Namespace:    testNamespace,
+		NamespaceIDs: map[string]string{otherNamespace: otherNamespaceID},
+		NewRunID:     fmt.Sprintf("run-%d", h.runs+1),
+	}
+	if len(h.written) > 0 {
+		in.Start = h.written[0].GetWorkflowExecutionStartedEventAttributes()
+	}
+	return in
 }
 
 func newHarness(t *testing.T, name string) *harness {
@@ -98,6 +116,7 @@ func (h *harness) start(title string, p StartParams) {
 	}
 	m := NewRun(p, h.now, h.version, testRetention)
 	h.s = m.S
+	h.runs = 1
 	h.record(title, m, "")
 }
 
@@ -124,6 +143,7 @@ func (h *harness) step(title string, fn func(m *MutableState) string) {
 	h.t.Helper()
 	require.NotNil(h.t, h.s, "no run: start first")
 	m := Load(h.s, h.now, h.version, testRetention)
+	m.In = h.inputs()
 	result := fn(m)
 	h.record(title, m, result)
 }
@@ -164,6 +184,7 @@ func (h *harness) record(title string, m *MutableState, result string) {
 		h.frozen = append(h.frozen, proto.Clone(e).(*historypb.HistoryEvent))
 	}
 	checkInvariants(h.t, h)
+	h.recordNextRun(m)
 }
 
 // goldenCompare compares the transcript with testdata/<name>.golden, or
@@ -627,6 +648,7 @@ func (h *harness) renderEvent(e *historypb.HistoryEvent) string {
 		if a.SearchAttributes != nil {
 			add("search_attributes=%s", renderPayloadMap(a.SearchAttributes.IndexedFields))
 		}
+		renderStartedChain(a, add)
 	case enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
 		a := e.GetWorkflowTaskScheduledEventAttributes()
 		add("queue=%s start_to_close=%s attempt=%d", a.TaskQueue.GetName(), durStr(a.StartToCloseTimeout), a.Attempt)
@@ -683,6 +705,9 @@ func (h *harness) renderEvent(e *historypb.HistoryEvent) string {
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
 		a := e.GetWorkflowExecutionCancelRequestedEventAttributes()
 		add("cause=%q identity=%s", a.Cause, a.Identity)
+		if a.ExternalWorkflowExecution != nil {
+			add("from=%s/%s initiated=%d", a.ExternalWorkflowExecution.GetWorkflowId(), a.ExternalWorkflowExecution.GetRunId(), a.ExternalInitiatedEventId)
+		}
 	case enumspb.EVENT_TYPE_MARKER_RECORDED:
 		a := e.GetMarkerRecordedEventAttributes()
 		keys := make([]string, 0, len(a.Details))
@@ -716,7 +741,10 @@ func (h *harness) renderEvent(e *historypb.HistoryEvent) string {
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
 		a := e.GetWorkflowExecutionTimedOutEventAttributes()
 		add("retry_state=%s", retryState(a.RetryState))
+	default:
+		h.renderChainEvent(e, add)
 	}
+	h.renderNewRunID(e, add)
 	if len(f) == 0 {
 		return head
 	}
@@ -833,6 +861,7 @@ func (h *harness) renderState(m *MutableState) string {
 		}
 		fmt.Fprintf(&b, "  version_history=[%s]\n", strings.Join(parts, " "))
 	}
+	b.WriteString(h.renderExternalState(s))
 	if ei.Memo != nil {
 		fmt.Fprintf(&b, "  memo=%s\n", renderPayloadMap(ei.Memo.Fields))
 	}
