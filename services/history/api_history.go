@@ -62,6 +62,13 @@ type runView struct {
 	changed     <-chan struct{}
 }
 
+// hold pins the run's context in the cache until the returned func runs, so
+// that a waiter's change channel belongs to the context later commits use.
+func (sh *shard) hold(k runKey) func() {
+	rc := sh.cache.pin(k)
+	return func() { sh.cache.unpin(rc) }
+}
+
 func (sh *shard) view(ctx context.Context, k runKey) (runView, error) {
 	rc := sh.cache.pin(k)
 	defer sh.cache.unpin(rc)
@@ -122,6 +129,8 @@ func (s *Service) GetWorkflowExecutionHistory(ctx context.Context, req *historys
 		}}, nil
 	}
 	again := encodePageToken(&tokenpb.HistoryPageToken{NextEventId: tok.NextEventId, EndEventId: tok.EndEventId, RunId: k.runID})
+	// Keep the run's context cached while we wait on its change channel.
+	defer sh.hold(k)()
 	for {
 		v, err := sh.view(ctx, k)
 		if err != nil {
@@ -187,6 +196,7 @@ func (s *Service) QueryWorkflow(ctx context.Context, req *historyservice.QueryWo
 		return nil, err
 	}
 	var v runView
+	defer sh.hold(k)()
 	for {
 		v, err = sh.view(ctx, k)
 		if err != nil {
