@@ -4,6 +4,15 @@
 // they return. Backends live in sub-packages (embedded, cassandra) and all
 // pass the conformance suite in persistencetest.
 //
+// It also holds the logic every backend applies alike, as code that does
+// no I/O of its own (reads go through a small interface or func the
+// backend passes in), so that backends keep only keys, encoding and storage
+// access: request checks (validate.go), the current-record rules
+// (currentexecution.go), which stored history nodes make up a page
+// (historynode.go: newest transaction per node, whole batches, ancestors),
+// visibility filtering and paging (visibility.go) and the order of task
+// keys (taskkey.go).
+//
 // Invariants every backend keeps:
 //   - A shard's writes are atomic and conditional on the shard's range_id;
 //     a write whose range_id is stale fails with *ShardOwnershipLostError and

@@ -59,3 +59,18 @@ type CurrentWorkflowConditionFailedError struct {
 func (e *CurrentWorkflowConditionFailedError) Error() string {
 	return fmt.Sprintf("persistence: current workflow condition failed: run %s state %v", e.RunID, e.State)
 }
+
+// NewCurrentWorkflowConditionFailedError describes cur, the current record a
+// write did not expect (nil when there is none: the error is then empty).
+func NewCurrentWorkflowConditionFailedError(cur *persistencepb.CurrentExecution) *CurrentWorkflowConditionFailedError {
+	if cur == nil {
+		return &CurrentWorkflowConditionFailedError{}
+	}
+	return &CurrentWorkflowConditionFailedError{
+		RunID:            cur.RunId,
+		CreateRequestID:  cur.CreateRequestId,
+		State:            cur.State,
+		Status:           cur.Status,
+		LastWriteVersion: cur.LastWriteVersion,
+	}
+}

@@ -34,22 +34,6 @@ type executionStore struct{ d *db }
 
 var _ persistence.ExecutionStore = (*executionStore)(nil)
 
-// runID names one run.
-type runID struct {
-	namespaceID, workflowID, runID string
-}
-
-func snapshotRun(s *persistence.WorkflowSnapshot) (runID, error) {
-	if s == nil || s.State == nil || s.State.ExecutionInfo == nil {
-		return runID{}, errors.New("cassandra: workflow snapshot without execution info")
-	}
-	info := s.State.ExecutionInfo
-	if info.NamespaceId == "" || info.WorkflowId == "" || info.RunId == "" {
-		return runID{}, errors.New("cassandra: workflow snapshot needs namespace, workflow and run IDs")
-	}
-	return runID{info.NamespaceId, info.WorkflowId, info.RunId}, nil
-}
-
 // CreateWorkflowExecution is one conditional batch in the shard's
 // partition: the range_id fence, the current record (INSERT IF NOT EXISTS
 // for a brand-new workflow, UPDATE IF current_run_id AND
@@ -60,27 +44,14 @@ func (s *executionStore) CreateWorkflowExecution(ctx context.Context, req *persi
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if req == nil {
-		return errors.New("cassandra: CreateWorkflowExecution: nil request")
-	}
-	id, err := snapshotRun(&req.NewWorkflow)
+	id, err := req.Validate()
 	if err != nil {
 		return err
 	}
-	switch req.Mode {
-	case persistence.CreateModeBrandNew, persistence.CreateModeBypassCurrent:
-	case persistence.CreateModeUpdateCurrent:
-		if req.PreviousRunID == "" {
-			return errors.New("cassandra: CreateModeUpdateCurrent needs PreviousRunID")
-		}
-	default:
-		return fmt.Errorf("cassandra: unknown create mode %d", req.Mode)
-	}
 
-	b := s.d.newBatch()
-	b.Query(stmtShardFence, args([]any{req.RangeID}, shardKey(req.ShardID), []any{req.RangeID})...)
-	cur := newCurrent(req.NewWorkflow.State)
-	curKey := currentKey(req.ShardID, id.namespaceID, id.workflowID)
+	b := newFencedBatch(s.d, req.ShardID, req.RangeID)
+	cur := persistence.NewCurrentExecution(req.NewWorkflow.State)
+	curKey := currentKey(req.ShardID, id.NamespaceID, id.WorkflowID)
 	switch req.Mode {
 	case persistence.CreateModeBrandNew:
 		v, err := marshal(cur)
@@ -98,34 +69,17 @@ func (s *executionStore) CreateWorkflowExecution(ctx context.Context, req *persi
 	if err := addRun(b, req.ShardID, id, &req.NewWorkflow, true); err != nil {
 		return err
 	}
-	applied, rows, err := s.d.casBatch(ctx, op, b)
-	if err != nil {
+	applied, res, err := execFenced(ctx, s.d, op, b, req.ShardID, req.RangeID)
+	if err != nil || applied {
 		return err
 	}
-	if applied {
-		return nil
+	if !req.CurrentMatches(res.currentPointer()) {
+		return s.currentConditionFailed(ctx, op, req.ShardID, id, res.current)
 	}
-	res := parseShardRows(rows)
-	if err := res.fenced(req.ShardID, req.RangeID); err != nil {
-		return err
+	if res.runs[id.RunID] != nil {
+		return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, id.RunID)
 	}
-	switch req.Mode {
-	case persistence.CreateModeBrandNew:
-		if res.current != nil {
-			return s.currentConditionFailed(ctx, op, req.ShardID, id, res.current)
-		}
-	case persistence.CreateModeUpdateCurrent:
-		if res.current == nil {
-			return &persistence.CurrentWorkflowConditionFailedError{}
-		}
-		if res.current.string("current_run_id") != req.PreviousRunID || res.current.int64("last_write_version") != req.PreviousLastWriteVersion {
-			return s.currentConditionFailed(ctx, op, req.ShardID, id, res.current)
-		}
-	}
-	if res.runs[id.runID] != nil {
-		return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, id.runID)
-	}
-	return fmt.Errorf("%w: create of run %s not applied, and no condition explains it", persistence.ErrConditionFailed, id.runID)
+	return fmt.Errorf("%w: create of run %s not applied, and no condition explains it", persistence.ErrConditionFailed, id.RunID)
 }
 
 // UpdateWorkflowExecution reads the current record (a plain read), then
@@ -144,26 +98,11 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if req == nil {
-		return errors.New("cassandra: UpdateWorkflowExecution: nil request")
-	}
-	id, err := snapshotRun(&req.Workflow)
+	id, newID, err := req.Validate()
 	if err != nil {
 		return err
 	}
-	var newID runID
-	if req.NewWorkflow != nil {
-		if newID, err = snapshotRun(req.NewWorkflow); err != nil {
-			return err
-		}
-		if newID.namespaceID != id.namespaceID || newID.workflowID != id.workflowID {
-			return errors.New("cassandra: NewWorkflow must have the updated run's namespace and workflow ID")
-		}
-		if newID.runID == id.runID {
-			return errors.New("cassandra: NewWorkflow must be a different run")
-		}
-	}
-	curKey := currentKey(req.ShardID, id.namespaceID, id.workflowID)
+	curKey := currentKey(req.ShardID, id.NamespaceID, id.WorkflowID)
 	var cur *persistencepb.CurrentExecution
 	if req.NewWorkflow == nil {
 		if cur, err = s.getCurrent(ctx, op, curKey); err != nil {
@@ -171,8 +110,7 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 		}
 	}
 
-	b := s.d.newBatch()
-	b.Query(stmtShardFence, args([]any{req.RangeID}, shardKey(req.ShardID), []any{req.RangeID})...)
+	b := newFencedBatch(s.d, req.ShardID, req.RangeID)
 	if err := addRun(b, req.ShardID, id, &req.Workflow, false); err != nil {
 		return err
 	}
@@ -181,56 +119,44 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 		if err := addRun(b, req.ShardID, newID, req.NewWorkflow, true); err != nil {
 			return err
 		}
-		next := newCurrent(req.NewWorkflow.State)
+		next := persistence.NewCurrentExecution(req.NewWorkflow.State)
 		v, err := marshal(next)
 		if err != nil {
 			return err
 		}
-		b.Query(stmtCurrentSet, args([]any{next.RunId, next.LastWriteVersion, v}, curKey, []any{id.runID})...)
-	case cur != nil && cur.RunId == id.runID:
-		st := req.Workflow.State
-		cur.State = st.GetExecutionState().GetState()
-		cur.Status = st.GetExecutionState().GetStatus()
-		cur.LastWriteVersion = lastWriteVersion(st)
+		b.Query(stmtCurrentSet, args([]any{next.RunId, next.LastWriteVersion, v}, curKey, []any{id.RunID})...)
+	case cur != nil && cur.RunId == id.RunID:
+		persistence.SyncCurrentExecution(cur, req.Workflow.State)
 		v, err := marshal(cur)
 		if err != nil {
 			return err
 		}
-		b.Query(stmtCurrentSet, args([]any{cur.RunId, cur.LastWriteVersion, v}, curKey, []any{id.runID})...)
+		b.Query(stmtCurrentSet, args([]any{cur.RunId, cur.LastWriteVersion, v}, curKey, []any{id.RunID})...)
 	}
-	applied, rows, err := s.d.casBatch(ctx, op, b)
-	if err != nil {
-		return err
-	}
-	if applied {
-		return nil
-	}
-	res := parseShardRows(rows)
-	if err := res.fenced(req.ShardID, req.RangeID); err != nil {
+	applied, res, err := execFenced(ctx, s.d, op, b, req.ShardID, req.RangeID)
+	if err != nil || applied {
 		return err
 	}
 	want := req.Workflow.State.DbRecordVersion - 1
-	run := res.runs[id.runID]
+	run := res.runs[id.RunID]
 	if run == nil {
-		return fmt.Errorf("%w: run %s does not exist", persistence.ErrConditionFailed, id.runID)
+		return fmt.Errorf("%w: run %s does not exist", persistence.ErrConditionFailed, id.RunID)
 	}
 	if stored := run.int64("db_record_version"); stored != want {
-		return fmt.Errorf("%w: run %s db_record_version is %d, update expects %d", persistence.ErrConditionFailed, id.runID, stored, want)
+		return fmt.Errorf("%w: run %s db_record_version is %d, update expects %d", persistence.ErrConditionFailed, id.RunID, stored, want)
 	}
 	if req.NewWorkflow != nil {
-		if res.current == nil {
-			return &persistence.CurrentWorkflowConditionFailedError{}
-		}
-		if res.current.string("current_run_id") != id.runID {
+		// A missing current row reads as run "": it fails too.
+		if res.current.string("current_run_id") != id.RunID {
 			return s.currentConditionFailed(ctx, op, req.ShardID, id, res.current)
 		}
-		if res.runs[newID.runID] != nil {
-			return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, newID.runID)
+		if res.runs[newID.RunID] != nil {
+			return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, newID.RunID)
 		}
 	}
 	// The current record moved or vanished between the read and the write
 	// (a concurrent delete): reload and retry.
-	return fmt.Errorf("%w: the current record of workflow %s changed during the update of run %s", persistence.ErrConditionFailed, id.workflowID, id.runID)
+	return fmt.Errorf("%w: the current record of workflow %s changed during the update of run %s", persistence.ErrConditionFailed, id.WorkflowID, id.RunID)
 }
 
 func (s *executionStore) GetWorkflowExecution(ctx context.Context, shardID int32, namespaceID, workflowID, runID string) (*persistencepb.WorkflowMutableState, error) {
@@ -309,16 +235,20 @@ func (s *executionStore) getCurrent(ctx context.Context, op string, key []any) (
 }
 
 // currentConditionFailed builds the error from the current row of a failed
-// batch. The row carries the whole record when the batch inserted a row IF
-// NOT EXISTS (Cassandra then returns every column); otherwise it is read.
-func (s *executionStore) currentConditionFailed(ctx context.Context, op string, shardID int32, id runID, row casRow) error {
+// batch (nil when there is no current record). The row carries the whole
+// record when the batch inserted a row IF NOT EXISTS (Cassandra then
+// returns every column); otherwise it is read.
+func (s *executionStore) currentConditionFailed(ctx context.Context, op string, shardID int32, id persistence.RunKey, row casRow) error {
+	if row == nil {
+		return persistence.NewCurrentWorkflowConditionFailedError(nil)
+	}
 	cur := &persistencepb.CurrentExecution{}
 	if data := row.bytes("data"); len(data) > 0 {
 		if err := unmarshal(data, cur); err != nil {
 			return fmt.Errorf("cassandra: current record: %w", err)
 		}
 	} else {
-		read, err := s.getCurrent(ctx, op, currentKey(shardID, id.namespaceID, id.workflowID))
+		read, err := s.getCurrent(ctx, op, currentKey(shardID, id.NamespaceID, id.WorkflowID))
 		if err != nil {
 			return err
 		}
@@ -328,23 +258,20 @@ func (s *executionStore) currentConditionFailed(ctx context.Context, op string, 
 	}
 	cur.RunId = row.string("current_run_id")
 	cur.LastWriteVersion = row.int64("last_write_version")
-	return &persistence.CurrentWorkflowConditionFailedError{
-		RunID:            cur.RunId,
-		CreateRequestID:  cur.CreateRequestId,
-		State:            cur.State,
-		Status:           cur.Status,
-		LastWriteVersion: cur.LastWriteVersion,
-	}
+	return persistence.NewCurrentWorkflowConditionFailedError(cur)
 }
 
 // addRun adds a run's state (INSERT IF NOT EXISTS when create, else UPDATE
 // IF db_record_version = version-1) and its tasks to b.
-func addRun(b *gocql.Batch, shardID int32, id runID, snap *persistence.WorkflowSnapshot, create bool) error {
+func addRun(b *gocql.Batch, shardID int32, id persistence.RunKey, snap *persistence.WorkflowSnapshot, create bool) error {
+	if err := persistence.CheckHistoryTasks(snap.Tasks); err != nil {
+		return err
+	}
 	v, err := marshal(snap.State)
 	if err != nil {
 		return err
 	}
-	key := runKey(shardID, id.namespaceID, id.workflowID, id.runID)
+	key := runKey(shardID, id.NamespaceID, id.WorkflowID, id.RunID)
 	version := snap.State.DbRecordVersion
 	if create {
 		b.Query(stmtRunCreate, args(key, []any{version, v})...)
@@ -352,16 +279,7 @@ func addRun(b *gocql.Batch, shardID int32, id runID, snap *persistence.WorkflowS
 		b.Query(stmtRunUpdate, args([]any{version, v}, key, []any{version - 1})...)
 	}
 	for category, tasks := range snap.Tasks {
-		if category == persistencepb.TaskCategory_TASK_CATEGORY_UNSPECIFIED {
-			return errors.New("cassandra: history task without category")
-		}
 		for _, t := range tasks {
-			if t == nil {
-				return fmt.Errorf("cassandra: nil %v task", category)
-			}
-			if isScheduledCategory(category) && t.VisibilityTime == nil {
-				return fmt.Errorf("cassandra: %v task %d without visibility_time", category, t.TaskId)
-			}
 			tv, err := marshal(t)
 			if err != nil {
 				return err
@@ -372,12 +290,45 @@ func addRun(b *gocql.Batch, shardID int32, id runID, snap *persistence.WorkflowS
 	return nil
 }
 
+// newFencedBatch starts a conditional batch in the shard's partition that
+// applies only while rangeID owns the shard (stmtShardFence).
+func newFencedBatch(d *db, shardID int32, rangeID int64) *gocql.Batch {
+	b := d.newBatch()
+	b.Query(stmtShardFence, args([]any{rangeID}, shardKey(shardID), []any{rangeID})...)
+	return b
+}
+
+// execFenced runs a batch of newFencedBatch. When it was not applied, the
+// fence explains it first (*ShardOwnershipLostError); otherwise res holds
+// the rows whose conditions the caller checks.
+func execFenced(ctx context.Context, d *db, op string, b *gocql.Batch, shardID int32, rangeID int64) (applied bool, res shardRows, err error) {
+	applied, rows, err := d.casBatch(ctx, op, b)
+	if err != nil || applied {
+		return applied, shardRows{}, err
+	}
+	res = parseShardRows(rows)
+	if err := res.fenced(shardID, rangeID); err != nil {
+		return false, shardRows{}, err
+	}
+	return false, res, nil
+}
+
 // shardRows sorts the rows of a failed shard batch by row type.
 type shardRows struct {
 	shard   casRow
 	current casRow
 	// runs by run ID.
 	runs map[string]casRow
+}
+
+// currentPointer is the current record's run ID and last write version as
+// the failed batch saw them (what its conditions checked); nil when there is
+// no current record.
+func (r shardRows) currentPointer() *persistencepb.CurrentExecution {
+	if r.current == nil {
+		return nil
+	}
+	return &persistencepb.CurrentExecution{RunId: r.current.string("current_run_id"), LastWriteVersion: r.current.int64("last_write_version")}
 }
 
 func parseShardRows(rows []casRow) shardRows {
@@ -405,33 +356,4 @@ func (r shardRows) fenced(shardID int32, rangeID int64) error {
 		return &persistence.ShardOwnershipLostError{ShardID: shardID, RangeID: rangeID, StoredRangeID: stored}
 	}
 	return nil
-}
-
-// newCurrent is the current record pointing at st's run.
-func newCurrent(st *persistencepb.WorkflowMutableState) *persistencepb.CurrentExecution {
-	info := st.GetExecutionInfo()
-	return &persistencepb.CurrentExecution{
-		RunId:            info.GetRunId(),
-		CreateRequestId:  info.GetCreateRequestId(),
-		State:            st.GetExecutionState().GetState(),
-		Status:           st.GetExecutionState().GetStatus(),
-		LastWriteVersion: lastWriteVersion(st),
-		StartTime:        info.GetStartTime(),
-	}
-}
-
-// lastWriteVersion is the failover version of the run's last event: the last
-// item of its current version history (0 when it has none).
-func lastWriteVersion(st *persistencepb.WorkflowMutableState) int64 {
-	vh := st.GetExecutionInfo().GetVersionHistories()
-	hs := vh.GetHistories()
-	i := int(vh.GetCurrentIndex())
-	if i < 0 || i >= len(hs) {
-		return 0
-	}
-	items := hs[i].GetItems()
-	if len(items) == 0 {
-		return 0
-	}
-	return items[len(items)-1].GetVersion()
 }

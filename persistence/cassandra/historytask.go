@@ -65,14 +65,8 @@ func (s *executionStore) GetHistoryTasks(ctx context.Context, req *persistence.G
 	if err := ctxErr(ctx); err != nil {
 		return nil, nil, err
 	}
-	if req == nil {
-		return nil, nil, errors.New("cassandra: GetHistoryTasks: nil request")
-	}
-	if req.Category == persistencepb.TaskCategory_TASK_CATEGORY_UNSPECIFIED {
-		return nil, nil, errors.New("cassandra: GetHistoryTasks needs a category")
-	}
-	if req.BatchSize <= 0 {
-		return nil, nil, errors.New("cassandra: GetHistoryTasks needs a positive BatchSize")
+	if err := req.Validate(); err != nil {
+		return nil, nil, err
 	}
 	lower, upper := posOf(req.Category, req.MinKey), posOf(req.Category, req.MaxKey)
 	if len(req.NextPageToken) > 0 {

@@ -1,9 +1,9 @@
 package cassandra
 
 import (
-	"math"
 	"time"
 
+	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 )
 
@@ -54,33 +54,11 @@ func args(parts ...[]any) []any {
 	return out
 }
 
-// isScheduledCategory reports whether tasks of c are ordered by fire time
-// before task ID. Other categories store fire time 0.
-func isScheduledCategory(c persistencepb.TaskCategory) bool {
-	return c == persistencepb.TaskCategory_TASK_CATEGORY_TIMER
-}
-
-var (
-	minUnixNanoTime = time.Unix(0, math.MinInt64)
-	maxUnixNanoTime = time.Unix(0, math.MaxInt64)
-)
-
-// timeKey maps t to Unix nanoseconds, clamping times outside int64 range
-// (the zero time included) to its ends so that order is kept.
-func timeKey(t time.Time) int64 {
-	switch {
-	case t.Before(minUnixNanoTime):
-		return math.MinInt64
-	case t.After(maxUnixNanoTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-// fireKey is the task_fire_time column of a task key of category c.
+// fireKey is the task_fire_time column of a task key of category c: 0 for
+// categories that are not scheduled.
 func fireKey(c persistencepb.TaskCategory, t time.Time) int64 {
-	if !isScheduledCategory(c) {
+	if !persistence.IsScheduledCategory(c) {
 		return 0
 	}
-	return timeKey(t)
+	return persistence.FireTimeNanos(t)
 }

@@ -2,7 +2,6 @@ package cassandra
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
@@ -30,21 +29,13 @@ type namespaceStore struct{ d *db }
 
 var _ persistence.NamespaceStore = (*namespaceStore)(nil)
 
-func namespaceIDs(ns *persistencepb.NamespaceDetail) (id, name string, err error) {
-	id, name = ns.GetInfo().GetId(), ns.GetInfo().GetName()
-	if id == "" || name == "" {
-		return "", "", errors.New("cassandra: namespace needs info.id and info.name")
-	}
-	return id, name, nil
-}
-
 // CreateNamespace is one conditional batch: both rows IF NOT EXISTS.
 func (s *namespaceStore) CreateNamespace(ctx context.Context, ns *persistencepb.NamespaceDetail) error {
 	const op = "CreateNamespace"
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	id, name, err := namespaceIDs(ns)
+	id, name, err := persistence.NamespaceIDs(ns)
 	if err != nil {
 		return err
 	}
@@ -104,7 +95,7 @@ func (s *namespaceStore) UpdateNamespace(ctx context.Context, ns *persistencepb.
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	id, name, err := namespaceIDs(ns)
+	id, name, err := persistence.NamespaceIDs(ns)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/meridian-dev/meridian/persistence/cassandra"
 	"github.com/meridian-dev/meridian/persistence/cassandra/cassandratest"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
+	"github.com/meridian-dev/meridian/persistence/persistencetest"
 	schema "github.com/meridian-dev/meridian/schema/cassandra"
 )
 
@@ -80,7 +81,7 @@ func TestLWTsPerWorkflow(t *testing.T) {
 	_, err := s.Shard.GetOrCreateShard(ctx, &persistencepb.ShardInfo{ShardId: shardID, RangeId: 1})
 	require.NoError(t, err)
 
-	st := benchState(1)
+	st := persistencetest.BenchState(1)
 	require.NoError(t, s.Execution.CreateWorkflowExecution(ctx, &persistence.CreateWorkflowExecutionRequest{
 		ShardID: shardID, RangeID: 1, Mode: persistence.CreateModeBrandNew,
 		NewWorkflow: persistence.WorkflowSnapshot{State: st, Tasks: persistence.Tasks{

@@ -80,11 +80,8 @@ func (s *shardStore) UpdateShard(ctx context.Context, info *persistencepb.ShardI
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if info == nil {
-		return errors.New("cassandra: UpdateShard: nil info")
-	}
-	if info.RangeId < previousRangeID {
-		return fmt.Errorf("cassandra: UpdateShard: range_id %d below previous %d", info.RangeId, previousRangeID)
+	if err := persistence.ValidateShardUpdate(info, previousRangeID); err != nil {
+		return err
 	}
 	v, err := marshal(info)
 	if err != nil {

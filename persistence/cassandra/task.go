@@ -37,13 +37,6 @@ type taskStore struct{ d *db }
 
 var _ persistence.TaskStore = (*taskStore)(nil)
 
-func validTaskQueueKey(k persistence.TaskQueueKey) error {
-	if k.NamespaceID == "" || k.Name == "" {
-		return errors.New("cassandra: task queue key needs namespace ID and name")
-	}
-	return nil
-}
-
 func tqKey(k persistence.TaskQueueKey) []any {
 	return []any{k.NamespaceID, k.Name, k.TaskType}
 }
@@ -77,7 +70,7 @@ func (s *taskStore) LeaseTaskQueue(ctx context.Context, key persistence.TaskQueu
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
-	if err := validTaskQueueKey(key); err != nil {
+	if err := key.Validate(); err != nil {
 		return nil, err
 	}
 	for range maxLeaseAttempts {
@@ -141,7 +134,7 @@ func (s *taskStore) UpdateTaskQueue(ctx context.Context, info *persistencepb.Tas
 		return errors.New("cassandra: UpdateTaskQueue: nil info")
 	}
 	key := persistence.TaskQueueKey{NamespaceID: info.NamespaceId, Name: info.Name, TaskType: int32(info.TaskType)}
-	if err := validTaskQueueKey(key); err != nil {
+	if err := key.Validate(); err != nil {
 		return err
 	}
 	v, err := marshal(info)
@@ -168,7 +161,7 @@ func (s *taskStore) CreateTasks(ctx context.Context, key persistence.TaskQueueKe
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if err := validTaskQueueKey(key); err != nil {
+	if err := key.Validate(); err != nil {
 		return err
 	}
 	b := s.d.newBatch()
@@ -239,7 +232,7 @@ func (s *taskStore) CompleteTasksLessThan(ctx context.Context, key persistence.T
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if err := validTaskQueueKey(key); err != nil {
+	if err := key.Validate(); err != nil {
 		return err
 	}
 	return s.d.exec(ctx, op, stmtTasksComplete, args(tqKey(key), []any{exclusiveMaxTaskID})...)

@@ -2,10 +2,7 @@ package cassandra
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
@@ -34,15 +31,15 @@ func (s *visibilityStore) UpsertWorkflowExecution(ctx context.Context, rec *pers
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	ex := rec.GetInfo().GetExecution()
-	if rec.GetNamespaceId() == "" || ex.GetWorkflowId() == "" || ex.GetRunId() == "" {
-		return errors.New("cassandra: visibility record needs namespace_id and info.execution")
+	id, err := persistence.VisibilityRunKey(rec)
+	if err != nil {
+		return err
 	}
 	v, err := marshal(rec)
 	if err != nil {
 		return err
 	}
-	return s.d.exec(ctx, op, stmtVisibilityUpsert, rec.NamespaceId, ex.WorkflowId, ex.RunId, v)
+	return s.d.exec(ctx, op, stmtVisibilityUpsert, id.NamespaceID, id.WorkflowID, id.RunID, v)
 }
 
 func (s *visibilityStore) DeleteWorkflowExecution(ctx context.Context, namespaceID, workflowID, runID string) error {
@@ -76,46 +73,9 @@ func (s *visibilityStore) ListWorkflowExecutions(ctx context.Context, req *persi
 	if err := ctxErr(ctx); err != nil {
 		return nil, nil, err
 	}
-	if req == nil {
-		return nil, nil, errors.New("cassandra: ListWorkflowExecutions: nil request")
-	}
-	var offset uint64
-	if len(req.NextPageToken) > 0 {
-		var n int
-		if offset, n = binary.Uvarint(req.NextPageToken); n != len(req.NextPageToken) {
-			return nil, nil, errors.New("cassandra: invalid visibility page token")
-		}
-	}
-	var recs []*persistencepb.VisibilityRecord
-	err := s.scan(ctx, op, req.NamespaceID, func(rec *persistencepb.VisibilityRecord) {
-		if req.Filter == nil || req.Filter.Match(rec) {
-			recs = append(recs, rec)
-		}
+	return persistence.ListVisibilityRecords(req, func(visit func(*persistencepb.VisibilityRecord)) error {
+		return s.scan(ctx, op, req.NamespaceID, visit)
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	less := req.Less
-	if less == nil {
-		less = newestFirst
-	}
-	slices.SortStableFunc(recs, func(a, b *persistencepb.VisibilityRecord) int {
-		switch {
-		case less(a, b):
-			return -1
-		case less(b, a):
-			return 1
-		}
-		return 0
-	})
-	if offset >= uint64(len(recs)) {
-		return nil, nil, nil
-	}
-	recs = recs[offset:]
-	if req.PageSize > 0 && len(recs) > req.PageSize {
-		return recs[:req.PageSize], binary.AppendUvarint(nil, offset+uint64(req.PageSize)), nil
-	}
-	return recs, nil, nil
 }
 
 func (s *visibilityStore) CountWorkflowExecutions(ctx context.Context, namespaceID string, filter persistence.VisibilityFilter) (int64, error) {
@@ -123,13 +83,9 @@ func (s *visibilityStore) CountWorkflowExecutions(ctx context.Context, namespace
 	if err := ctxErr(ctx); err != nil {
 		return 0, err
 	}
-	var n int64
-	err := s.scan(ctx, op, namespaceID, func(rec *persistencepb.VisibilityRecord) {
-		if filter == nil || filter.Match(rec) {
-			n++
-		}
+	return persistence.CountVisibilityRecords(filter, func(visit func(*persistencepb.VisibilityRecord)) error {
+		return s.scan(ctx, op, namespaceID, visit)
 	})
-	return n, err
 }
 
 // scan calls f with every record of the namespace.
@@ -153,13 +109,4 @@ func (s *visibilityStore) scan(ctx context.Context, op, namespaceID string, f fu
 		return err
 	}
 	return decErr
-}
-
-// newestFirst is the default order: start time descending, then run ID.
-func newestFirst(a, b *persistencepb.VisibilityRecord) bool {
-	ta, tb := a.GetInfo().GetStartTime().AsTime(), b.GetInfo().GetStartTime().AsTime()
-	if !ta.Equal(tb) {
-		return ta.After(tb)
-	}
-	return a.GetInfo().GetExecution().GetRunId() < b.GetInfo().GetExecution().GetRunId()
 }

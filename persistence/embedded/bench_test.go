@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"fmt"
 	"runtime"
 	"strconv"
 	"sync/atomic"
@@ -10,51 +9,13 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
-	enumspb "go.temporal.io/api/enums/v1"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
+	"github.com/meridian-dev/meridian/persistence/persistencetest"
 )
-
-// benchState is a mid-sized run: a few activities and timers, ~1.5 KB.
-func benchState(i int) *persistencepb.WorkflowMutableState {
-	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	st := &persistencepb.WorkflowMutableState{
-		ExecutionInfo: &persistencepb.WorkflowExecutionInfo{
-			NamespaceId:      "bench-namespace-id",
-			WorkflowId:       "bench-workflow-" + strconv.Itoa(i),
-			RunId:            fmt.Sprintf("run-%08d-0000-0000-0000-000000000000", i),
-			WorkflowTypeName: "BenchWorkflow",
-			TaskQueue:        "bench-queue",
-			StartTime:        timestamppb.New(start),
-			CreateRequestId:  "request",
-			VersionHistories: &persistencepb.VersionHistories{Histories: []*persistencepb.VersionHistory{{
-				BranchToken: make([]byte, 64),
-				Items:       []*persistencepb.VersionHistoryItem{{EventId: 10, Version: 1}},
-			}}},
-		},
-		ExecutionState: &persistencepb.ExecutionState{
-			State:  persistencepb.WorkflowState_WORKFLOW_STATE_RUNNING,
-			Status: enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
-		},
-		NextEventId:     11,
-		ActivityInfos:   map[int64]*persistencepb.ActivityInfo{},
-		TimerInfos:      map[string]*persistencepb.TimerInfo{},
-		DbRecordVersion: 1,
-	}
-	for a := int64(0); a < 5; a++ {
-		st.ActivityInfos[a+5] = &persistencepb.ActivityInfo{
-			ScheduledEventId: a + 5, ActivityId: "activity-" + strconv.Itoa(int(a)), ActivityType: "BenchActivity",
-			TaskQueue: "bench-queue", ScheduledTime: timestamppb.New(start), Attempt: 1,
-		}
-		st.TimerInfos["timer-"+strconv.Itoa(int(a))] = &persistencepb.TimerInfo{
-			TimerId: "timer-" + strconv.Itoa(int(a)), StartedEventId: a + 2, ExpiryTime: timestamppb.New(start.Add(time.Hour)),
-		}
-	}
-	return st
-}
 
 // walSyncs is how many WAL fsyncs the store has done.
 func walSyncs(b *testing.B, s *persistence.Stores) uint64 {
@@ -84,7 +45,7 @@ func BenchmarkUpdateWorkflowExecution(b *testing.B) {
 			workers := parallelism * procs
 			states := make([]*persistencepb.WorkflowMutableState, workers)
 			for i := range states {
-				states[i] = benchState(i)
+				states[i] = persistencetest.BenchState(i)
 				require.NoError(b, s.Execution.CreateWorkflowExecution(ctx, &persistence.CreateWorkflowExecutionRequest{
 					ShardID: shardID, RangeID: 1, NewWorkflow: persistence.WorkflowSnapshot{State: states[i]},
 				}))

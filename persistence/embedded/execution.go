@@ -16,74 +16,54 @@ type executionStore struct{ d *db }
 
 var _ persistence.ExecutionStore = (*executionStore)(nil)
 
-// runID names one run.
-type runID struct {
-	namespaceID, workflowID, runID string
-}
-
-func snapshotRun(s *persistence.WorkflowSnapshot) (runID, error) {
-	if s == nil || s.State == nil || s.State.ExecutionInfo == nil {
-		return runID{}, errors.New("embedded: workflow snapshot without execution info")
+// lockWrite readies a write to run id's workflow: it holds the shard
+// shared, checks that rangeID still owns it (else
+// *ShardOwnershipLostError), then locks the workflow ID. unlock releases
+// both, in reverse order.
+func (s *executionStore) lockWrite(shardID int32, rangeID int64, id persistence.RunKey) (unlock func(), err error) {
+	shard, err := s.d.lockShardShared(shardID)
+	if err != nil {
+		return nil, err
 	}
-	info := s.State.ExecutionInfo
-	if info.NamespaceId == "" || info.WorkflowId == "" || info.RunId == "" {
-		return runID{}, errors.New("embedded: workflow snapshot needs namespace, workflow and run IDs")
+	if err := shard.checkRange(shardID, rangeID); err != nil {
+		shard.mu.RUnlock()
+		return nil, err
 	}
-	return runID{info.NamespaceId, info.WorkflowId, info.RunId}, nil
+	unlockWorkflow := s.d.workflows.lock(workflowHash(shardID, id.NamespaceID, id.WorkflowID))
+	return func() {
+		unlockWorkflow()
+		shard.mu.RUnlock()
+	}, nil
 }
 
 func (s *executionStore) CreateWorkflowExecution(ctx context.Context, req *persistence.CreateWorkflowExecutionRequest) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	id, err := snapshotRun(&req.NewWorkflow)
+	id, err := req.Validate()
 	if err != nil {
 		return err
-	}
-	switch req.Mode {
-	case persistence.CreateModeBrandNew, persistence.CreateModeBypassCurrent:
-	case persistence.CreateModeUpdateCurrent:
-		if req.PreviousRunID == "" {
-			return errors.New("embedded: CreateModeUpdateCurrent needs PreviousRunID")
-		}
-	default:
-		return fmt.Errorf("embedded: unknown create mode %d", req.Mode)
 	}
 
-	shard, err := s.d.lockShardShared(req.ShardID)
+	unlock, err := s.lockWrite(req.ShardID, req.RangeID, id)
 	if err != nil {
 		return err
 	}
-	defer shard.mu.RUnlock()
-	if err := shard.checkRange(req.ShardID, req.RangeID); err != nil {
-		return err
-	}
-	unlock := s.d.workflows.lock(workflowHash(req.ShardID, id.namespaceID, id.workflowID))
 	defer unlock()
 
-	curKey := currentExecutionKey(req.ShardID, id.namespaceID, id.workflowID)
+	curKey := currentExecutionKey(req.ShardID, id.NamespaceID, id.WorkflowID)
 	cur, err := getCurrent(s.d.pebble, curKey)
 	if err != nil {
 		return err
 	}
-	switch req.Mode {
-	case persistence.CreateModeBrandNew:
-		if cur != nil {
-			return currentConditionFailed(cur)
-		}
-	case persistence.CreateModeUpdateCurrent:
-		if cur == nil {
-			return &persistence.CurrentWorkflowConditionFailedError{}
-		}
-		if cur.RunId != req.PreviousRunID || cur.LastWriteVersion != req.PreviousLastWriteVersion {
-			return currentConditionFailed(cur)
-		}
+	if !req.CurrentMatches(cur) {
+		return persistence.NewCurrentWorkflowConditionFailedError(cur)
 	}
-	runKey := executionKey(req.ShardID, id.namespaceID, id.workflowID, id.runID)
+	runKey := executionKey(req.ShardID, id.NamespaceID, id.WorkflowID, id.RunID)
 	if ok, err := exists(s.d.pebble, runKey); err != nil {
 		return err
 	} else if ok {
-		return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, id.runID)
+		return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, id.RunID)
 	}
 
 	b := s.d.pebble.NewBatch()
@@ -91,7 +71,7 @@ func (s *executionStore) CreateWorkflowExecution(ctx context.Context, req *persi
 		return discard(b, err)
 	}
 	if req.Mode != persistence.CreateModeBypassCurrent {
-		if err := setProto(b, curKey, newCurrent(req.NewWorkflow.State)); err != nil {
+		if err := setProto(b, curKey, persistence.NewCurrentExecution(req.NewWorkflow.State)); err != nil {
 			return discard(b, err)
 		}
 	}
@@ -102,46 +82,29 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	id, err := snapshotRun(&req.Workflow)
+	id, newID, err := req.Validate()
 	if err != nil {
 		return err
-	}
-	var newID runID
-	if req.NewWorkflow != nil {
-		if newID, err = snapshotRun(req.NewWorkflow); err != nil {
-			return err
-		}
-		if newID.namespaceID != id.namespaceID || newID.workflowID != id.workflowID {
-			return errors.New("embedded: NewWorkflow must have the updated run's namespace and workflow ID")
-		}
-		if newID.runID == id.runID {
-			return errors.New("embedded: NewWorkflow must be a different run")
-		}
 	}
 
-	shard, err := s.d.lockShardShared(req.ShardID)
+	unlock, err := s.lockWrite(req.ShardID, req.RangeID, id)
 	if err != nil {
 		return err
 	}
-	defer shard.mu.RUnlock()
-	if err := shard.checkRange(req.ShardID, req.RangeID); err != nil {
-		return err
-	}
-	unlock := s.d.workflows.lock(workflowHash(req.ShardID, id.namespaceID, id.workflowID))
 	defer unlock()
 
-	runKey := executionKey(req.ShardID, id.namespaceID, id.workflowID, id.runID)
+	runKey := executionKey(req.ShardID, id.NamespaceID, id.WorkflowID, id.RunID)
 	stored, err := storedRecordVersion(s.d.pebble, runKey)
 	if errors.Is(err, persistence.ErrNotFound) {
-		return fmt.Errorf("%w: run %s does not exist", persistence.ErrConditionFailed, id.runID)
+		return fmt.Errorf("%w: run %s does not exist", persistence.ErrConditionFailed, id.RunID)
 	}
 	if err != nil {
 		return err
 	}
 	if want := req.Workflow.State.DbRecordVersion - 1; stored != want {
-		return fmt.Errorf("%w: run %s db_record_version is %d, update expects %d", persistence.ErrConditionFailed, id.runID, stored, want)
+		return fmt.Errorf("%w: run %s db_record_version is %d, update expects %d", persistence.ErrConditionFailed, id.RunID, stored, want)
 	}
-	curKey := currentExecutionKey(req.ShardID, id.namespaceID, id.workflowID)
+	curKey := currentExecutionKey(req.ShardID, id.NamespaceID, id.WorkflowID)
 	cur, err := getCurrent(s.d.pebble, curKey)
 	if err != nil {
 		return err
@@ -154,29 +117,23 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 	}
 	switch {
 	case req.NewWorkflow != nil:
-		if cur == nil || cur.RunId != id.runID {
-			if cur == nil {
-				return &persistence.CurrentWorkflowConditionFailedError{}
-			}
-			return currentConditionFailed(cur)
+		if cur.GetRunId() != id.RunID {
+			return persistence.NewCurrentWorkflowConditionFailedError(cur)
 		}
-		newKey := executionKey(req.ShardID, newID.namespaceID, newID.workflowID, newID.runID)
+		newKey := executionKey(req.ShardID, newID.NamespaceID, newID.WorkflowID, newID.RunID)
 		if ok, err := exists(s.d.pebble, newKey); err != nil {
 			return err
 		} else if ok {
-			return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, newID.runID)
+			return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, newID.RunID)
 		}
 		if err := s.addSnapshot(b, req.ShardID, newKey, req.NewWorkflow); err != nil {
 			return err
 		}
-		if err := setProto(b, curKey, newCurrent(req.NewWorkflow.State)); err != nil {
+		if err := setProto(b, curKey, persistence.NewCurrentExecution(req.NewWorkflow.State)); err != nil {
 			return err
 		}
-	case cur != nil && cur.RunId == id.runID:
-		st := req.Workflow.State
-		cur.State = st.GetExecutionState().GetState()
-		cur.Status = st.GetExecutionState().GetStatus()
-		cur.LastWriteVersion = lastWriteVersion(st)
+	case cur != nil && cur.RunId == id.RunID:
+		persistence.SyncCurrentExecution(cur, req.Workflow.State)
 		if err := setProto(b, curKey, cur); err != nil {
 			return err
 		}
@@ -234,17 +191,14 @@ func (s *executionStore) DeleteWorkflowExecution(ctx context.Context, shardID in
 
 // addSnapshot adds a run's state and tasks to b.
 func (s *executionStore) addSnapshot(b *pebble.Batch, shardID int32, runKey []byte, snap *persistence.WorkflowSnapshot) error {
+	if err := persistence.CheckHistoryTasks(snap.Tasks); err != nil {
+		return err
+	}
 	if err := setProto(b, runKey, snap.State); err != nil {
 		return err
 	}
 	for category, tasks := range snap.Tasks {
-		if category == persistencepb.TaskCategory_TASK_CATEGORY_UNSPECIFIED {
-			return errors.New("embedded: history task without category")
-		}
 		for _, t := range tasks {
-			if isScheduledCategory(category) && t.VisibilityTime == nil {
-				return fmt.Errorf("embedded: %v task %d without visibility_time", category, t.TaskId)
-			}
 			key := historyTaskKey(shardID, category, t.GetVisibilityTime().AsTime(), t.TaskId)
 			if err := setProto(b, key, t); err != nil {
 				return err
@@ -265,45 +219,6 @@ func getCurrent(r pebble.Reader, key []byte) (*persistencepb.CurrentExecution, e
 		return nil, err
 	}
 	return &cur, nil
-}
-
-func currentConditionFailed(cur *persistencepb.CurrentExecution) error {
-	return &persistence.CurrentWorkflowConditionFailedError{
-		RunID:            cur.RunId,
-		CreateRequestID:  cur.CreateRequestId,
-		State:            cur.State,
-		Status:           cur.Status,
-		LastWriteVersion: cur.LastWriteVersion,
-	}
-}
-
-// newCurrent is the current record pointing at st's run.
-func newCurrent(st *persistencepb.WorkflowMutableState) *persistencepb.CurrentExecution {
-	info := st.GetExecutionInfo()
-	return &persistencepb.CurrentExecution{
-		RunId:            info.GetRunId(),
-		CreateRequestId:  info.GetCreateRequestId(),
-		State:            st.GetExecutionState().GetState(),
-		Status:           st.GetExecutionState().GetStatus(),
-		LastWriteVersion: lastWriteVersion(st),
-		StartTime:        info.GetStartTime(),
-	}
-}
-
-// lastWriteVersion is the failover version of the run's last event: the last
-// item of its current version history (0 when it has none).
-func lastWriteVersion(st *persistencepb.WorkflowMutableState) int64 {
-	vh := st.GetExecutionInfo().GetVersionHistories()
-	hs := vh.GetHistories()
-	i := int(vh.GetCurrentIndex())
-	if i < 0 || i >= len(hs) {
-		return 0
-	}
-	items := hs[i].GetItems()
-	if len(items) == 0 {
-		return 0
-	}
-	return items[len(items)-1].GetVersion()
 }
 
 // storedRecordVersion returns the db_record_version of the run at key, or

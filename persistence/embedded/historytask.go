@@ -23,11 +23,8 @@ func (s *executionStore) GetHistoryTasks(ctx context.Context, req *persistence.G
 	if err := ctxErr(ctx); err != nil {
 		return nil, nil, err
 	}
-	if req.Category == persistencepb.TaskCategory_TASK_CATEGORY_UNSPECIFIED {
-		return nil, nil, errors.New("embedded: GetHistoryTasks needs a category")
-	}
-	if req.BatchSize <= 0 {
-		return nil, nil, errors.New("embedded: GetHistoryTasks needs a positive BatchSize")
+	if err := req.Validate(); err != nil {
+		return nil, nil, err
 	}
 	lower := taskKeyOf(req.ShardID, req.Category, req.MinKey)
 	upper := taskKeyOf(req.ShardID, req.Category, req.MaxKey)

@@ -2,9 +2,9 @@ package embedded
 
 import (
 	"encoding/binary"
-	"math"
 	"time"
 
+	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 )
 
@@ -84,23 +84,6 @@ func appendInt32(b []byte, v int32) []byte {
 	return binary.BigEndian.AppendUint32(b, uint32(v)^(1<<31))
 }
 
-var (
-	minUnixNanoTime = time.Unix(0, math.MinInt64)
-	maxUnixNanoTime = time.Unix(0, math.MaxInt64)
-)
-
-// timeKey maps t to Unix nanoseconds, clamping times outside int64 range (the
-// zero time included) to its ends so that order is kept.
-func timeKey(t time.Time) int64 {
-	switch {
-	case t.Before(minUnixNanoTime):
-		return math.MinInt64
-	case t.After(maxUnixNanoTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
 // prefixEnd returns the smallest key greater than every key starting with
 // prefix (nil when there is none).
 func prefixEnd(prefix []byte) []byte {
@@ -143,12 +126,6 @@ func currentExecutionKey(shardID int32, namespaceID, workflowID string) []byte {
 	return appendString(b, workflowID)
 }
 
-// isScheduledCategory reports whether tasks of c are keyed by fire time
-// before task ID.
-func isScheduledCategory(c persistencepb.TaskCategory) bool {
-	return c == persistencepb.TaskCategory_TASK_CATEGORY_TIMER
-}
-
 func historyTaskPrefix(shardID int32, c persistencepb.TaskCategory) []byte {
 	return append(shardPrefix(shardID, kindHistoryTask), byte(c))
 }
@@ -157,8 +134,8 @@ func historyTaskPrefix(shardID int32, c persistencepb.TaskCategory) []byte {
 // task ID) for scheduled categories.
 func historyTaskKey(shardID int32, c persistencepb.TaskCategory, fireTime time.Time, taskID int64) []byte {
 	b := historyTaskPrefix(shardID, c)
-	if isScheduledCategory(c) {
-		b = appendInt64(b, timeKey(fireTime))
+	if persistence.IsScheduledCategory(c) {
+		b = appendInt64(b, persistence.FireTimeNanos(fireTime))
 	}
 	return appendInt64(b, taskID)
 }

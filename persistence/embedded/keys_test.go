@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 )
 
@@ -44,33 +45,19 @@ func TestKeyOrderMatchesValueOrder(t *testing.T) {
 		t2 := time.Unix(s2/4, int64(n2)).UTC()
 		timer := persistencepb.TaskCategory_TASK_CATEGORY_TIMER
 		got := sign(bytes.Compare(historyTaskKey(1, timer, t1, id1), historyTaskKey(1, timer, t2, id2)))
-		want := cmp.Compare(timeKey(t1), timeKey(t2))
+		want := cmp.Compare(persistence.FireTimeNanos(t1), persistence.FireTimeNanos(t2))
 		if want == 0 {
 			want = cmp.Compare(id1, id2)
 		}
 		// Inside the representable range time order is kept exactly.
-		if t1.After(minUnixNanoTime) && t1.Before(maxUnixNanoTime) && t2.After(minUnixNanoTime) && t2.Before(maxUnixNanoTime) {
-			if c := t1.Compare(t2); c != 0 && c != sign(bytes.Compare(appendInt64(nil, timeKey(t1)), appendInt64(nil, timeKey(t2)))) {
+		minNanos, maxNanos := time.Unix(0, math.MinInt64), time.Unix(0, math.MaxInt64)
+		if t1.After(minNanos) && t1.Before(maxNanos) && t2.After(minNanos) && t2.Before(maxNanos) {
+			if c := t1.Compare(t2); c != 0 && c != sign(bytes.Compare(appendInt64(nil, persistence.FireTimeNanos(t1)), appendInt64(nil, persistence.FireTimeNanos(t2)))) {
 				return false
 			}
 		}
 		return got == want
 	}, cfg))
-}
-
-func TestTimeKey(t *testing.T) {
-	for _, c := range []struct {
-		name string
-		t    time.Time
-		want int64
-	}{
-		{"Zero", time.Time{}, math.MinInt64},
-		{"Epoch", time.Unix(0, 0), 0},
-		{"Nanos", time.Unix(1, 5), 1e9 + 5},
-		{"FarFuture", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), math.MaxInt64},
-	} {
-		require.Equal(t, c.want, timeKey(c.t), c.name)
-	}
 }
 
 func TestShardRowsAreContiguous(t *testing.T) {

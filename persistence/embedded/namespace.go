@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble"
@@ -17,19 +16,11 @@ type namespaceStore struct{ d *db }
 
 var _ persistence.NamespaceStore = (*namespaceStore)(nil)
 
-func namespaceIDs(ns *persistencepb.NamespaceDetail) (id, name string, err error) {
-	id, name = ns.GetInfo().GetId(), ns.GetInfo().GetName()
-	if id == "" || name == "" {
-		return "", "", errors.New("embedded: namespace needs info.id and info.name")
-	}
-	return id, name, nil
-}
-
 func (s *namespaceStore) CreateNamespace(ctx context.Context, ns *persistencepb.NamespaceDetail) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	id, name, err := namespaceIDs(ns)
+	id, name, err := persistence.NamespaceIDs(ns)
 	if err != nil {
 		return err
 	}
@@ -84,7 +75,7 @@ func (s *namespaceStore) UpdateNamespace(ctx context.Context, ns *persistencepb.
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	id, name, err := namespaceIDs(ns)
+	id, name, err := persistence.NamespaceIDs(ns)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package embedded
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/cockroachdb/pebble"
@@ -141,11 +140,8 @@ func (s *shardStore) UpdateShard(ctx context.Context, info *persistencepb.ShardI
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if info == nil {
-		return errors.New("embedded: UpdateShard: nil info")
-	}
-	if info.RangeId < previousRangeID {
-		return fmt.Errorf("embedded: UpdateShard: range_id %d below previous %d", info.RangeId, previousRangeID)
+	if err := persistence.ValidateShardUpdate(info, previousRangeID); err != nil {
+		return err
 	}
 	e, err := s.d.lockShardExclusive(info.ShardId)
 	if err != nil {

@@ -18,13 +18,6 @@ type taskStore struct{ d *db }
 
 var _ persistence.TaskStore = (*taskStore)(nil)
 
-func validTaskQueueKey(k persistence.TaskQueueKey) error {
-	if k.NamespaceID == "" || k.Name == "" {
-		return errors.New("embedded: task queue key needs namespace ID and name")
-	}
-	return nil
-}
-
 func infoKey(info *persistencepb.TaskQueueInfo) persistence.TaskQueueKey {
 	return persistence.TaskQueueKey{NamespaceID: info.NamespaceId, Name: info.Name, TaskType: int32(info.TaskType)}
 }
@@ -54,7 +47,7 @@ func (s *taskStore) LeaseTaskQueue(ctx context.Context, key persistence.TaskQueu
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
-	if err := validTaskQueueKey(key); err != nil {
+	if err := key.Validate(); err != nil {
 		return nil, err
 	}
 	defer s.d.taskQueues.lock(taskQueueHash(key.NamespaceID, key.Name, key.TaskType))()
@@ -92,7 +85,7 @@ func (s *taskStore) UpdateTaskQueue(ctx context.Context, info *persistencepb.Tas
 		return err
 	}
 	key := infoKey(info)
-	if err := validTaskQueueKey(key); err != nil {
+	if err := key.Validate(); err != nil {
 		return err
 	}
 	defer s.lockShared(key)()
@@ -110,7 +103,7 @@ func (s *taskStore) CreateTasks(ctx context.Context, key persistence.TaskQueueKe
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	if err := validTaskQueueKey(key); err != nil {
+	if err := key.Validate(); err != nil {
 		return err
 	}
 	// Shared: writers with the same range_id may commit together; a lease

@@ -2,10 +2,7 @@ package embedded
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/cockroachdb/pebble"
 	"google.golang.org/protobuf/proto"
@@ -24,12 +21,12 @@ func (s *visibilityStore) UpsertWorkflowExecution(ctx context.Context, rec *pers
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	ex := rec.GetInfo().GetExecution()
-	if rec.GetNamespaceId() == "" || ex.GetWorkflowId() == "" || ex.GetRunId() == "" {
-		return errors.New("embedded: visibility record needs namespace_id and info.execution")
+	id, err := persistence.VisibilityRunKey(rec)
+	if err != nil {
+		return err
 	}
 	b := s.d.pebble.NewBatch()
-	if err := setProto(b, visibilityKey(rec.NamespaceId, ex.WorkflowId, ex.RunId), rec); err != nil {
+	if err := setProto(b, visibilityKey(id.NamespaceID, id.WorkflowID, id.RunID), rec); err != nil {
 		return discard(b, err)
 	}
 	return commit(b)
@@ -63,56 +60,18 @@ func (s *visibilityStore) ListWorkflowExecutions(ctx context.Context, req *persi
 	if err := ctxErr(ctx); err != nil {
 		return nil, nil, err
 	}
-	var offset uint64
-	if len(req.NextPageToken) > 0 {
-		var n int
-		if offset, n = binary.Uvarint(req.NextPageToken); n != len(req.NextPageToken) {
-			return nil, nil, errors.New("embedded: invalid visibility page token")
-		}
-	}
-	var recs []*persistencepb.VisibilityRecord
-	err := s.scan(req.NamespaceID, func(rec *persistencepb.VisibilityRecord) {
-		if req.Filter == nil || req.Filter.Match(rec) {
-			recs = append(recs, rec)
-		}
+	return persistence.ListVisibilityRecords(req, func(visit func(*persistencepb.VisibilityRecord)) error {
+		return s.scan(req.NamespaceID, visit)
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	less := req.Less
-	if less == nil {
-		less = newestFirst
-	}
-	slices.SortStableFunc(recs, func(a, b *persistencepb.VisibilityRecord) int {
-		switch {
-		case less(a, b):
-			return -1
-		case less(b, a):
-			return 1
-		}
-		return 0
-	})
-	if offset >= uint64(len(recs)) {
-		return nil, nil, nil
-	}
-	recs = recs[offset:]
-	if req.PageSize > 0 && len(recs) > req.PageSize {
-		return recs[:req.PageSize], binary.AppendUvarint(nil, offset+uint64(req.PageSize)), nil
-	}
-	return recs, nil, nil
 }
 
 func (s *visibilityStore) CountWorkflowExecutions(ctx context.Context, namespaceID string, filter persistence.VisibilityFilter) (int64, error) {
 	if err := ctxErr(ctx); err != nil {
 		return 0, err
 	}
-	var n int64
-	err := s.scan(namespaceID, func(rec *persistencepb.VisibilityRecord) {
-		if filter == nil || filter.Match(rec) {
-			n++
-		}
+	return persistence.CountVisibilityRecords(filter, func(visit func(*persistencepb.VisibilityRecord)) error {
+		return s.scan(namespaceID, visit)
 	})
-	return n, err
 }
 
 // scan calls f with every record of the namespace.
@@ -134,13 +93,4 @@ func (s *visibilityStore) scan(namespaceID string, f func(*persistencepb.Visibil
 		return fmt.Errorf("embedded: iterate visibility: %w", err)
 	}
 	return nil
-}
-
-// newestFirst is the default order: start time descending, then run ID.
-func newestFirst(a, b *persistencepb.VisibilityRecord) bool {
-	ta, tb := a.GetInfo().GetStartTime().AsTime(), b.GetInfo().GetStartTime().AsTime()
-	if !ta.Equal(tb) {
-		return ta.After(tb)
-	}
-	return a.GetInfo().GetExecution().GetRunId() < b.GetInfo().GetExecution().GetRunId()
 }

@@ -27,4 +27,7 @@
 //     sum of the sizes AppendHistoryNodes returned for the batches read.
 //   - The default visibility order breaks start-time ties by run ID
 //     ascending.
+//
+// BenchState is the run every backend's benchmarks write, so that their
+// numbers compare.
 package persistencetest

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -63,12 +64,39 @@ func (n *namespaceArg) name(args []string) (string, error) {
 	return name, nil
 }
 
+// namespaceSession validates the client flags and connects a namespace
+// client for name; call the returned func when done.
+func (a *App) namespaceSession(c *cobra.Command, f *clientFlags, name string) (*clientSession, client.NamespaceClient, func(), error) {
+	s, done, err := a.session(c, f, name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	nc, err := s.namespaceClient()
+	if err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return s, nc, func() { nc.Close(); done() }, nil
+}
+
+// namespaceSettings are the flags of the settings `namespace register`
+// sets and `namespace update` changes.
+type namespaceSettings struct {
+	retention   time.Duration
+	description string
+	ownerEmail  string
+}
+
+func (n *namespaceSettings) register(c *cobra.Command) {
+	c.Flags().Var(durationFlag{&n.retention}, "retention", "how long closed workflows are kept, e.g. 72h or 30d")
+	c.Flags().StringVar(&n.description, "description", "", "free-form description")
+	c.Flags().StringVar(&n.ownerEmail, "owner-email", "", "owner's email address")
+}
+
 func (a *App) newNamespaceRegisterCommand(f *clientFlags) *cobra.Command {
 	var (
-		ns          namespaceArg
-		retention   = defaultRetention
-		description string
-		ownerEmail  string
+		ns       namespaceArg
+		settings = namespaceSettings{retention: defaultRetention}
 	)
 	c := &cobra.Command{
 		Use:   "register NAME",
@@ -78,24 +106,19 @@ func (a *App) newNamespaceRegisterCommand(f *clientFlags) *cobra.Command {
 			if err != nil {
 				return usage(c, err)
 			}
-			if retention <= 0 {
-				return usage(c, fmt.Errorf("--retention %v: must be positive", retention))
+			if settings.retention <= 0 {
+				return usage(c, fmt.Errorf("--retention %v: must be positive", settings.retention))
 			}
-			s, done, err := a.session(c, f, name)
+			s, nc, done, err := a.namespaceSession(c, f, name)
 			if err != nil {
 				return err
 			}
 			defer done()
-			nc, err := s.namespaceClient()
-			if err != nil {
-				return err
-			}
-			defer nc.Close()
 			err = nc.Register(s.ctx, &workflowservice.RegisterNamespaceRequest{
 				Namespace:                        name,
-				Description:                      description,
-				OwnerEmail:                       ownerEmail,
-				WorkflowExecutionRetentionPeriod: durationpb.New(retention),
+				Description:                      settings.description,
+				OwnerEmail:                       settings.ownerEmail,
+				WorkflowExecutionRetentionPeriod: durationpb.New(settings.retention),
 			})
 			if err != nil {
 				return fmt.Errorf("register namespace %s: %w", name, err)
@@ -104,18 +127,14 @@ func (a *App) newNamespaceRegisterCommand(f *clientFlags) *cobra.Command {
 		},
 	}
 	ns.register(c)
-	c.Flags().Var(durationFlag{&retention}, "retention", "how long closed workflows are kept, e.g. 72h or 30d")
-	c.Flags().StringVar(&description, "description", "", "free-form description")
-	c.Flags().StringVar(&ownerEmail, "owner-email", "", "owner's email address")
+	settings.register(c)
 	return c
 }
 
 func (a *App) newNamespaceUpdateCommand(f *clientFlags) *cobra.Command {
 	var (
-		ns          namespaceArg
-		retention   time.Duration
-		description string
-		ownerEmail  string
+		ns       namespaceArg
+		settings namespaceSettings
 	)
 	c := &cobra.Command{
 		Use:   "update NAME",
@@ -129,19 +148,14 @@ func (a *App) newNamespaceUpdateCommand(f *clientFlags) *cobra.Command {
 			if !fl.Changed("retention") && !fl.Changed("description") && !fl.Changed("owner-email") {
 				return usage(c, errors.New("nothing to update: pass --retention, --description or --owner-email"))
 			}
-			if fl.Changed("retention") && retention <= 0 {
-				return usage(c, fmt.Errorf("--retention %v: must be positive", retention))
+			if fl.Changed("retention") && settings.retention <= 0 {
+				return usage(c, fmt.Errorf("--retention %v: must be positive", settings.retention))
 			}
-			s, done, err := a.session(c, f, name)
+			s, nc, done, err := a.namespaceSession(c, f, name)
 			if err != nil {
 				return err
 			}
 			defer done()
-			nc, err := s.namespaceClient()
-			if err != nil {
-				return err
-			}
-			defer nc.Close()
 			// Send whole UpdateInfo and Config messages built from the
 			// current values, so the result is the same whether the server
 			// replaces these messages or merges their non-empty fields.
@@ -157,10 +171,10 @@ func (a *App) newNamespaceUpdateCommand(f *clientFlags) *cobra.Command {
 					Data:        cur.GetNamespaceInfo().GetData(),
 				}
 				if fl.Changed("description") {
-					req.UpdateInfo.Description = description
+					req.UpdateInfo.Description = settings.description
 				}
 				if fl.Changed("owner-email") {
-					req.UpdateInfo.OwnerEmail = ownerEmail
+					req.UpdateInfo.OwnerEmail = settings.ownerEmail
 				}
 			}
 			if fl.Changed("retention") {
@@ -168,7 +182,7 @@ func (a *App) newNamespaceUpdateCommand(f *clientFlags) *cobra.Command {
 				if cur.GetConfig() != nil {
 					req.Config = proto.CloneOf(cur.GetConfig())
 				}
-				req.Config.WorkflowExecutionRetentionTtl = durationpb.New(retention)
+				req.Config.WorkflowExecutionRetentionTtl = durationpb.New(settings.retention)
 			}
 			if err := nc.Update(s.ctx, req); err != nil {
 				return fmt.Errorf("update namespace %s: %w", name, err)
@@ -177,9 +191,7 @@ func (a *App) newNamespaceUpdateCommand(f *clientFlags) *cobra.Command {
 		},
 	}
 	ns.register(c)
-	c.Flags().Var(durationFlag{&retention}, "retention", "how long closed workflows are kept, e.g. 72h or 30d")
-	c.Flags().StringVar(&description, "description", "", "free-form description")
-	c.Flags().StringVar(&ownerEmail, "owner-email", "", "owner's email address")
+	settings.register(c)
 	return c
 }
 
@@ -201,16 +213,11 @@ func (a *App) newNamespaceDescribeCommand(f *clientFlags) *cobra.Command {
 			if err != nil {
 				return usage(c, err)
 			}
-			s, done, err := a.session(c, f, name)
+			s, nc, done, err := a.namespaceSession(c, f, name)
 			if err != nil {
 				return err
 			}
 			defer done()
-			nc, err := s.namespaceClient()
-			if err != nil {
-				return err
-			}
-			defer nc.Close()
 			resp, err := nc.Describe(s.ctx, name)
 			if err != nil {
 				return fmt.Errorf("describe namespace %s: %w", name, err)

@@ -107,6 +107,24 @@ func connectSchema(cfg cassandra.Config, keyspace string, logger *zap.Logger) (*
 	return s, nil
 }
 
+// schemaAdmin makes a logger and connects an admin session (without a
+// keyspace) to cfg's cluster; call the returned func when done.
+func (a *App) schemaAdmin(cfg cassandra.Config) (*gocql.Session, *zap.Logger, func(), error) {
+	logger, err := a.newLogger()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	admin, err := connectSchema(cfg, "", logger)
+	if err != nil {
+		_ = logger.Sync()
+		return nil, nil, nil, err
+	}
+	return admin, logger, func() {
+		admin.Close()
+		_ = logger.Sync()
+	}, nil
+}
+
 func (a *App) newSchemaCommand() *cobra.Command {
 	f := &schemaFlags{}
 	c := &cobra.Command{
@@ -158,17 +176,11 @@ func (a *App) newSchemaSetupCommand(f *schemaFlags) *cobra.Command {
 			if err := ks.Validate(); err != nil {
 				return usage(c, schemaFlagError(err))
 			}
-			logger, err := a.newLogger()
+			admin, logger, done, err := a.schemaAdmin(cfg)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = logger.Sync() }()
-
-			admin, err := connectSchema(cfg, "", logger)
-			if err != nil {
-				return err
-			}
-			defer admin.Close()
+			defer done()
 			existed, err := schema.CreateKeyspace(c.Context(), admin, ks)
 			if err != nil {
 				return err
@@ -201,16 +213,11 @@ func (a *App) newSchemaUpdateCommand(f *schemaFlags) *cobra.Command {
 			if err != nil {
 				return usage(c, err)
 			}
-			logger, err := a.newLogger()
+			admin, logger, done, err := a.schemaAdmin(cfg)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = logger.Sync() }()
-			admin, err := connectSchema(cfg, "", logger)
-			if err != nil {
-				return err
-			}
-			defer admin.Close()
+			defer done()
 			ok, err := schema.KeyspaceExists(c.Context(), admin, f.keyspace)
 			if err != nil {
 				return err
@@ -266,16 +273,11 @@ func (a *App) newSchemaVersionCommand(f *schemaFlags) *cobra.Command {
 			if err != nil {
 				return usage(c, err)
 			}
-			logger, err := a.newLogger()
+			admin, _, done, err := a.schemaAdmin(cfg)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = logger.Sync() }()
-			admin, err := connectSchema(cfg, "", logger)
-			if err != nil {
-				return err
-			}
-			defer admin.Close()
+			defer done()
 			applied, err := schema.Applied(c.Context(), admin, f.keyspace)
 			if err != nil {
 				return err
