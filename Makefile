@@ -1,6 +1,7 @@
 # Meridian's make targets are its developer interface:
 #   make run     run a dev server on 127.0.0.1:7233
 #   make test    go vet + every test (on a local Cassandra it starts and stops)
+#   make test-python     the Python SDK suite alone (tests/python; needs python3 >= 3.10)
 #   make build   bin/meridian
 #   make lint    golangci-lint (pinned, installed into ./bin)
 #   make proto   regenerate the committed gRPC/protobuf code (pinned tools)
@@ -47,7 +48,7 @@ PROTOC_GEN_GO_STAMP := $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 PROTOC_GEN_GO_GRPC_STAMP := $(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help check-go run build test lint proto bench fmt cassandra-up cassandra-down bench-cassandra
+.PHONY: help check-go run build test test-python lint proto bench fmt cassandra-up cassandra-down bench-cassandra
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -77,6 +78,16 @@ build: check-go
 test: check-go cassandra-up
 	$(WITH_CASSANDRA) sh -c '$(GO) vet ./... && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... && \
 		MERIDIAN_SDK_STORE=cassandra $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./tests/sdk/'
+	$(MAKE) --no-print-directory test-python
+
+# The Python SDK suite: the official `temporalio` package's workers and
+# clients against a dev server it builds from this tree (tests/python/README.md).
+# run.sh makes its virtualenv from the pinned tests/python/requirements.txt
+# (cached under ~/.cache/meridian, reused while the file is unchanged) and
+# needs python3 >= 3.10, but no Cassandra: `make test` runs it last.
+# PYTEST_ARGS passes arguments to pytest, e.g. PYTEST_ARGS="-k legal -v".
+test-python: check-go
+	GO="$(GO)" tests/python/run.sh $(PYTEST_ARGS)
 
 cassandra-up:
 	$(CASSANDRA_ENV) deploy/cassandra/cassandra.sh start

@@ -212,7 +212,16 @@ func waitClosed(ctx context.Context, c <-chan struct{}) error {
 }
 
 // loadManager loads m (registered in s.managers) and publishes the result.
+// loadTimeout bounds taking a partition's lease and reading its first page.
+const loadTimeout = 30 * time.Second
+
 func (s *Service) loadManager(ctx context.Context, m *taskQueueManager) error {
+	// Every caller waiting on loadedC shares this load: it must not fail
+	// because the first caller (often a long poll of a worker shutting down)
+	// went away. It keeps that caller's values but not its cancellation,
+	// bounded by its own timeout.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+	defer cancel()
 	err := m.load(ctx)
 	if err != nil {
 		m.loadErr = err

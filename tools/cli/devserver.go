@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -155,7 +156,10 @@ func (a *App) devConfig(f *devFlags) (cfg server.DevConfig, defaultDir bool, err
 		// Like Temporal's in-memory default: each server without a data
 		// flag gets its own throwaway store, so harnesses that start
 		// several never share one.
-		if dir, err = os.MkdirTemp("", "meridian-dev-"); err != nil {
+		// Directories of servers killed without cleanup (SDK harnesses
+		// stop them with SIGKILL) are swept first.
+		sweepStaleDevDirs(os.TempDir(), time.Now())
+		if dir, err = os.MkdirTemp("", devTempPrefix); err != nil {
 			return cfg, false, fmt.Errorf("--data-dir: create a temporary data directory: %w", err)
 		}
 		defaultDir = true
