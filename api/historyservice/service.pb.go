@@ -2042,6 +2042,312 @@ func (*RecordChildExecutionCompletedResponse) Descriptor() ([]byte, []int) {
 	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{36}
 }
 
+type UpdateWorkflowExecutionRequest struct {
+	state         protoimpl.MessageState             `protogen:"open.v1"`
+	NamespaceId   string                             `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	Request       *v1.UpdateWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateWorkflowExecutionRequest) Reset() {
+	*x = UpdateWorkflowExecutionRequest{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWorkflowExecutionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWorkflowExecutionRequest) ProtoMessage() {}
+
+func (x *UpdateWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWorkflowExecutionRequest.ProtoReflect.Descriptor instead.
+func (*UpdateWorkflowExecutionRequest) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *UpdateWorkflowExecutionRequest) GetNamespaceId() string {
+	if x != nil {
+		return x.NamespaceId
+	}
+	return ""
+}
+
+func (x *UpdateWorkflowExecutionRequest) GetRequest() *v1.UpdateWorkflowExecutionRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type UpdateWorkflowExecutionResponse struct {
+	state         protoimpl.MessageState              `protogen:"open.v1"`
+	Response      *v1.UpdateWorkflowExecutionResponse `protobuf:"bytes,1,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateWorkflowExecutionResponse) Reset() {
+	*x = UpdateWorkflowExecutionResponse{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWorkflowExecutionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWorkflowExecutionResponse) ProtoMessage() {}
+
+func (x *UpdateWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWorkflowExecutionResponse.ProtoReflect.Descriptor instead.
+func (*UpdateWorkflowExecutionResponse) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *UpdateWorkflowExecutionResponse) GetResponse() *v1.UpdateWorkflowExecutionResponse {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+type PollWorkflowExecutionUpdateRequest struct {
+	state         protoimpl.MessageState                 `protogen:"open.v1"`
+	NamespaceId   string                                 `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	Request       *v1.PollWorkflowExecutionUpdateRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PollWorkflowExecutionUpdateRequest) Reset() {
+	*x = PollWorkflowExecutionUpdateRequest{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PollWorkflowExecutionUpdateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PollWorkflowExecutionUpdateRequest) ProtoMessage() {}
+
+func (x *PollWorkflowExecutionUpdateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PollWorkflowExecutionUpdateRequest.ProtoReflect.Descriptor instead.
+func (*PollWorkflowExecutionUpdateRequest) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *PollWorkflowExecutionUpdateRequest) GetNamespaceId() string {
+	if x != nil {
+		return x.NamespaceId
+	}
+	return ""
+}
+
+func (x *PollWorkflowExecutionUpdateRequest) GetRequest() *v1.PollWorkflowExecutionUpdateRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type PollWorkflowExecutionUpdateResponse struct {
+	state         protoimpl.MessageState                  `protogen:"open.v1"`
+	Response      *v1.PollWorkflowExecutionUpdateResponse `protobuf:"bytes,1,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PollWorkflowExecutionUpdateResponse) Reset() {
+	*x = PollWorkflowExecutionUpdateResponse{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PollWorkflowExecutionUpdateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PollWorkflowExecutionUpdateResponse) ProtoMessage() {}
+
+func (x *PollWorkflowExecutionUpdateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PollWorkflowExecutionUpdateResponse.ProtoReflect.Descriptor instead.
+func (*PollWorkflowExecutionUpdateResponse) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *PollWorkflowExecutionUpdateResponse) GetResponse() *v1.PollWorkflowExecutionUpdateResponse {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+type UpdateWithStartWorkflowExecutionRequest struct {
+	state         protoimpl.MessageState             `protogen:"open.v1"`
+	NamespaceId   string                             `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	StartRequest  *v1.StartWorkflowExecutionRequest  `protobuf:"bytes,2,opt,name=start_request,json=startRequest,proto3" json:"start_request,omitempty"`
+	UpdateRequest *v1.UpdateWorkflowExecutionRequest `protobuf:"bytes,3,opt,name=update_request,json=updateRequest,proto3" json:"update_request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateWithStartWorkflowExecutionRequest) Reset() {
+	*x = UpdateWithStartWorkflowExecutionRequest{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWithStartWorkflowExecutionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWithStartWorkflowExecutionRequest) ProtoMessage() {}
+
+func (x *UpdateWithStartWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWithStartWorkflowExecutionRequest.ProtoReflect.Descriptor instead.
+func (*UpdateWithStartWorkflowExecutionRequest) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *UpdateWithStartWorkflowExecutionRequest) GetNamespaceId() string {
+	if x != nil {
+		return x.NamespaceId
+	}
+	return ""
+}
+
+func (x *UpdateWithStartWorkflowExecutionRequest) GetStartRequest() *v1.StartWorkflowExecutionRequest {
+	if x != nil {
+		return x.StartRequest
+	}
+	return nil
+}
+
+func (x *UpdateWithStartWorkflowExecutionRequest) GetUpdateRequest() *v1.UpdateWorkflowExecutionRequest {
+	if x != nil {
+		return x.UpdateRequest
+	}
+	return nil
+}
+
+// Errors come back as a MultiOperationExecution error with one status per
+// operation (start, update), as ExecuteMultiOperation answers them.
+type UpdateWithStartWorkflowExecutionResponse struct {
+	state          protoimpl.MessageState              `protogen:"open.v1"`
+	StartResponse  *v1.StartWorkflowExecutionResponse  `protobuf:"bytes,1,opt,name=start_response,json=startResponse,proto3" json:"start_response,omitempty"`
+	UpdateResponse *v1.UpdateWorkflowExecutionResponse `protobuf:"bytes,2,opt,name=update_response,json=updateResponse,proto3" json:"update_response,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UpdateWithStartWorkflowExecutionResponse) Reset() {
+	*x = UpdateWithStartWorkflowExecutionResponse{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWithStartWorkflowExecutionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWithStartWorkflowExecutionResponse) ProtoMessage() {}
+
+func (x *UpdateWithStartWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWithStartWorkflowExecutionResponse.ProtoReflect.Descriptor instead.
+func (*UpdateWithStartWorkflowExecutionResponse) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *UpdateWithStartWorkflowExecutionResponse) GetStartResponse() *v1.StartWorkflowExecutionResponse {
+	if x != nil {
+		return x.StartResponse
+	}
+	return nil
+}
+
+func (x *UpdateWithStartWorkflowExecutionResponse) GetUpdateResponse() *v1.UpdateWorkflowExecutionResponse {
+	if x != nil {
+		return x.UpdateResponse
+	}
+	return nil
+}
+
 var File_meridian_historyservice_v1_service_proto protoreflect.FileDescriptor
 
 const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
@@ -2167,7 +2473,24 @@ const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
 	"\x0fchild_execution\x18\x05 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\x0echildExecution\x12>\n" +
 	"\x1cchild_first_execution_run_id\x18\x06 \x01(\tR\x18childFirstExecutionRunId\x12P\n" +
 	"\x10completion_event\x18\a \x01(\v2%.temporal.api.history.v1.HistoryEventR\x0fcompletionEvent\"'\n" +
-	"%RecordChildExecutionCompletedResponse2\x8a\x16\n" +
+	"%RecordChildExecutionCompletedResponse\"\x9e\x01\n" +
+	"\x1eUpdateWorkflowExecutionRequest\x12!\n" +
+	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12Y\n" +
+	"\arequest\x18\x02 \x01(\v2?.temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequestR\arequest\"\x7f\n" +
+	"\x1fUpdateWorkflowExecutionResponse\x12\\\n" +
+	"\bresponse\x18\x01 \x01(\v2@.temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponseR\bresponse\"\xa6\x01\n" +
+	"\"PollWorkflowExecutionUpdateRequest\x12!\n" +
+	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12]\n" +
+	"\arequest\x18\x02 \x01(\v2C.temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequestR\arequest\"\x87\x01\n" +
+	"#PollWorkflowExecutionUpdateResponse\x12`\n" +
+	"\bresponse\x18\x01 \x01(\v2D.temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponseR\bresponse\"\x99\x02\n" +
+	"'UpdateWithStartWorkflowExecutionRequest\x12!\n" +
+	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12c\n" +
+	"\rstart_request\x18\x02 \x01(\v2>.temporal.api.workflowservice.v1.StartWorkflowExecutionRequestR\fstartRequest\x12f\n" +
+	"\x0eupdate_request\x18\x03 \x01(\v2?.temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequestR\rupdateRequest\"\xfd\x01\n" +
+	"(UpdateWithStartWorkflowExecutionResponse\x12f\n" +
+	"\x0estart_response\x18\x01 \x01(\v2?.temporal.api.workflowservice.v1.StartWorkflowExecutionResponseR\rstartResponse\x12i\n" +
+	"\x0fupdate_response\x18\x02 \x01(\v2@.temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponseR\x0eupdateResponse2\xf0\x19\n" +
 	"\x0eHistoryService\x12\x8f\x01\n" +
 	"\x16StartWorkflowExecution\x129.meridian.historyservice.v1.StartWorkflowExecutionRequest\x1a:.meridian.historyservice.v1.StartWorkflowExecutionResponse\x12\xad\x01\n" +
 	" SignalWithStartWorkflowExecution\x12C.meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest\x1aD.meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse\x12\x92\x01\n" +
@@ -2186,7 +2509,10 @@ const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
 	"\x19RespondActivityTaskFailed\x12<.meridian.historyservice.v1.RespondActivityTaskFailedRequest\x1a=.meridian.historyservice.v1.RespondActivityTaskFailedResponse\x12\x9e\x01\n" +
 	"\x1bRespondActivityTaskCanceled\x12>.meridian.historyservice.v1.RespondActivityTaskCanceledRequest\x1a?.meridian.historyservice.v1.RespondActivityTaskCanceledResponse\x12\x89\x01\n" +
 	"\x14ResetStickyTaskQueue\x127.meridian.historyservice.v1.ResetStickyTaskQueueRequest\x1a8.meridian.historyservice.v1.ResetStickyTaskQueueResponse\x12\xa4\x01\n" +
-	"\x1dRecordChildExecutionCompleted\x12@.meridian.historyservice.v1.RecordChildExecutionCompletedRequest\x1aA.meridian.historyservice.v1.RecordChildExecutionCompletedResponseBDZBgithub.com/meridian-dev/meridian/api/historyservice;historyserviceb\x06proto3"
+	"\x1dRecordChildExecutionCompleted\x12@.meridian.historyservice.v1.RecordChildExecutionCompletedRequest\x1aA.meridian.historyservice.v1.RecordChildExecutionCompletedResponse\x12\x92\x01\n" +
+	"\x17UpdateWorkflowExecution\x12:.meridian.historyservice.v1.UpdateWorkflowExecutionRequest\x1a;.meridian.historyservice.v1.UpdateWorkflowExecutionResponse\x12\x9e\x01\n" +
+	"\x1bPollWorkflowExecutionUpdate\x12>.meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest\x1a?.meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse\x12\xad\x01\n" +
+	" UpdateWithStartWorkflowExecution\x12C.meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest\x1aD.meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponseBDZBgithub.com/meridian-dev/meridian/api/historyservice;historyserviceb\x06proto3"
 
 var (
 	file_meridian_historyservice_v1_service_proto_rawDescOnce sync.Once
@@ -2200,7 +2526,7 @@ func file_meridian_historyservice_v1_service_proto_rawDescGZIP() []byte {
 	return file_meridian_historyservice_v1_service_proto_rawDescData
 }
 
-var file_meridian_historyservice_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_meridian_historyservice_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_meridian_historyservice_v1_service_proto_goTypes = []any{
 	(*StartWorkflowExecutionRequest)(nil),              // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest
 	(*ParentExecutionInfo)(nil),                        // 1: meridian.historyservice.v1.ParentExecutionInfo
@@ -2239,112 +2565,137 @@ var file_meridian_historyservice_v1_service_proto_goTypes = []any{
 	(*ResetStickyTaskQueueResponse)(nil),               // 34: meridian.historyservice.v1.ResetStickyTaskQueueResponse
 	(*RecordChildExecutionCompletedRequest)(nil),       // 35: meridian.historyservice.v1.RecordChildExecutionCompletedRequest
 	(*RecordChildExecutionCompletedResponse)(nil),      // 36: meridian.historyservice.v1.RecordChildExecutionCompletedResponse
-	(*v1.StartWorkflowExecutionRequest)(nil),           // 37: temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
-	(*v11.WorkflowExecution)(nil),                      // 38: temporal.api.common.v1.WorkflowExecution
-	(*v1.SignalWithStartWorkflowExecutionRequest)(nil), // 39: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
-	(*v1.SignalWorkflowExecutionRequest)(nil),          // 40: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
-	(*v1.RequestCancelWorkflowExecutionRequest)(nil),   // 41: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
-	(*v1.TerminateWorkflowExecutionRequest)(nil),       // 42: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
-	(*v1.DescribeWorkflowExecutionRequest)(nil),        // 43: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
-	(*v1.DescribeWorkflowExecutionResponse)(nil),       // 44: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
-	(*v1.GetWorkflowExecutionHistoryRequest)(nil),      // 45: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
-	(*v1.GetWorkflowExecutionHistoryResponse)(nil),     // 46: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
-	(*v1.QueryWorkflowRequest)(nil),                    // 47: temporal.api.workflowservice.v1.QueryWorkflowRequest
-	(*v1.QueryWorkflowResponse)(nil),                   // 48: temporal.api.workflowservice.v1.QueryWorkflowResponse
-	(*v1.PollWorkflowTaskQueueRequest)(nil),            // 49: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
-	(*v1.PollWorkflowTaskQueueResponse)(nil),           // 50: temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
-	(*v1.PollActivityTaskQueueRequest)(nil),            // 51: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
-	(*v1.PollActivityTaskQueueResponse)(nil),           // 52: temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
-	(*commonpb.TaskToken)(nil),                         // 53: meridian.common.v1.TaskToken
-	(*v1.RespondWorkflowTaskCompletedRequest)(nil),     // 54: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
-	(*v1.RespondWorkflowTaskCompletedResponse)(nil),    // 55: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
-	(*v1.RespondWorkflowTaskFailedRequest)(nil),        // 56: temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
-	(*v11.Payloads)(nil),                               // 57: temporal.api.common.v1.Payloads
-	(*v12.Failure)(nil),                                // 58: temporal.api.failure.v1.Failure
-	(*v13.HistoryEvent)(nil),                           // 59: temporal.api.history.v1.HistoryEvent
+	(*UpdateWorkflowExecutionRequest)(nil),             // 37: meridian.historyservice.v1.UpdateWorkflowExecutionRequest
+	(*UpdateWorkflowExecutionResponse)(nil),            // 38: meridian.historyservice.v1.UpdateWorkflowExecutionResponse
+	(*PollWorkflowExecutionUpdateRequest)(nil),         // 39: meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest
+	(*PollWorkflowExecutionUpdateResponse)(nil),        // 40: meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse
+	(*UpdateWithStartWorkflowExecutionRequest)(nil),    // 41: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest
+	(*UpdateWithStartWorkflowExecutionResponse)(nil),   // 42: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse
+	(*v1.StartWorkflowExecutionRequest)(nil),           // 43: temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
+	(*v11.WorkflowExecution)(nil),                      // 44: temporal.api.common.v1.WorkflowExecution
+	(*v1.SignalWithStartWorkflowExecutionRequest)(nil), // 45: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
+	(*v1.SignalWorkflowExecutionRequest)(nil),          // 46: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
+	(*v1.RequestCancelWorkflowExecutionRequest)(nil),   // 47: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
+	(*v1.TerminateWorkflowExecutionRequest)(nil),       // 48: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
+	(*v1.DescribeWorkflowExecutionRequest)(nil),        // 49: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
+	(*v1.DescribeWorkflowExecutionResponse)(nil),       // 50: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
+	(*v1.GetWorkflowExecutionHistoryRequest)(nil),      // 51: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
+	(*v1.GetWorkflowExecutionHistoryResponse)(nil),     // 52: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
+	(*v1.QueryWorkflowRequest)(nil),                    // 53: temporal.api.workflowservice.v1.QueryWorkflowRequest
+	(*v1.QueryWorkflowResponse)(nil),                   // 54: temporal.api.workflowservice.v1.QueryWorkflowResponse
+	(*v1.PollWorkflowTaskQueueRequest)(nil),            // 55: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
+	(*v1.PollWorkflowTaskQueueResponse)(nil),           // 56: temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	(*v1.PollActivityTaskQueueRequest)(nil),            // 57: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
+	(*v1.PollActivityTaskQueueResponse)(nil),           // 58: temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
+	(*commonpb.TaskToken)(nil),                         // 59: meridian.common.v1.TaskToken
+	(*v1.RespondWorkflowTaskCompletedRequest)(nil),     // 60: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
+	(*v1.RespondWorkflowTaskCompletedResponse)(nil),    // 61: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
+	(*v1.RespondWorkflowTaskFailedRequest)(nil),        // 62: temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
+	(*v11.Payloads)(nil),                               // 63: temporal.api.common.v1.Payloads
+	(*v12.Failure)(nil),                                // 64: temporal.api.failure.v1.Failure
+	(*v13.HistoryEvent)(nil),                           // 65: temporal.api.history.v1.HistoryEvent
+	(*v1.UpdateWorkflowExecutionRequest)(nil),          // 66: temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
+	(*v1.UpdateWorkflowExecutionResponse)(nil),         // 67: temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
+	(*v1.PollWorkflowExecutionUpdateRequest)(nil),      // 68: temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest
+	(*v1.PollWorkflowExecutionUpdateResponse)(nil),     // 69: temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponse
+	(*v1.StartWorkflowExecutionResponse)(nil),          // 70: temporal.api.workflowservice.v1.StartWorkflowExecutionResponse
 }
 var file_meridian_historyservice_v1_service_proto_depIdxs = []int32{
-	37, // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
+	43, // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
 	1,  // 1: meridian.historyservice.v1.StartWorkflowExecutionRequest.parent_execution_info:type_name -> meridian.historyservice.v1.ParentExecutionInfo
-	38, // 2: meridian.historyservice.v1.ParentExecutionInfo.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	39, // 3: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
-	40, // 4: meridian.historyservice.v1.SignalWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
-	38, // 5: meridian.historyservice.v1.SignalWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	41, // 6: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
-	38, // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	42, // 8: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
-	38, // 9: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	43, // 10: meridian.historyservice.v1.DescribeWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
-	44, // 11: meridian.historyservice.v1.DescribeWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
-	45, // 12: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest.request:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
-	46, // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse.response:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
-	47, // 14: meridian.historyservice.v1.QueryWorkflowRequest.request:type_name -> temporal.api.workflowservice.v1.QueryWorkflowRequest
-	48, // 15: meridian.historyservice.v1.QueryWorkflowResponse.response:type_name -> temporal.api.workflowservice.v1.QueryWorkflowResponse
-	38, // 16: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	49, // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
-	50, // 18: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
-	38, // 19: meridian.historyservice.v1.RecordActivityTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	51, // 20: meridian.historyservice.v1.RecordActivityTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
-	52, // 21: meridian.historyservice.v1.RecordActivityTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
-	53, // 22: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
-	54, // 23: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
-	55, // 24: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse.response:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
-	53, // 25: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
-	56, // 26: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
-	53, // 27: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.token:type_name -> meridian.common.v1.TaskToken
-	57, // 28: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.details:type_name -> temporal.api.common.v1.Payloads
-	53, // 29: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
-	57, // 30: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.result:type_name -> temporal.api.common.v1.Payloads
-	53, // 31: meridian.historyservice.v1.RespondActivityTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
-	58, // 32: meridian.historyservice.v1.RespondActivityTaskFailedRequest.failure:type_name -> temporal.api.failure.v1.Failure
-	57, // 33: meridian.historyservice.v1.RespondActivityTaskFailedRequest.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
-	53, // 34: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.token:type_name -> meridian.common.v1.TaskToken
-	57, // 35: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.details:type_name -> temporal.api.common.v1.Payloads
-	38, // 36: meridian.historyservice.v1.ResetStickyTaskQueueRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	38, // 37: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	38, // 38: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.child_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	59, // 39: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.completion_event:type_name -> temporal.api.history.v1.HistoryEvent
-	0,  // 40: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:input_type -> meridian.historyservice.v1.StartWorkflowExecutionRequest
-	3,  // 41: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
-	5,  // 42: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWorkflowExecutionRequest
-	7,  // 43: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:input_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
-	9,  // 44: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:input_type -> meridian.historyservice.v1.TerminateWorkflowExecutionRequest
-	11, // 45: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:input_type -> meridian.historyservice.v1.DescribeWorkflowExecutionRequest
-	13, // 46: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:input_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
-	15, // 47: meridian.historyservice.v1.HistoryService.QueryWorkflow:input_type -> meridian.historyservice.v1.QueryWorkflowRequest
-	17, // 48: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:input_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
-	19, // 49: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:input_type -> meridian.historyservice.v1.RecordActivityTaskStartedRequest
-	21, // 50: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:input_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
-	23, // 51: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:input_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
-	25, // 52: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:input_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
-	27, // 53: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:input_type -> meridian.historyservice.v1.RespondActivityTaskCompletedRequest
-	29, // 54: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:input_type -> meridian.historyservice.v1.RespondActivityTaskFailedRequest
-	31, // 55: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:input_type -> meridian.historyservice.v1.RespondActivityTaskCanceledRequest
-	33, // 56: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:input_type -> meridian.historyservice.v1.ResetStickyTaskQueueRequest
-	35, // 57: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:input_type -> meridian.historyservice.v1.RecordChildExecutionCompletedRequest
-	2,  // 58: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:output_type -> meridian.historyservice.v1.StartWorkflowExecutionResponse
-	4,  // 59: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
-	6,  // 60: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWorkflowExecutionResponse
-	8,  // 61: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:output_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
-	10, // 62: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:output_type -> meridian.historyservice.v1.TerminateWorkflowExecutionResponse
-	12, // 63: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:output_type -> meridian.historyservice.v1.DescribeWorkflowExecutionResponse
-	14, // 64: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:output_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
-	16, // 65: meridian.historyservice.v1.HistoryService.QueryWorkflow:output_type -> meridian.historyservice.v1.QueryWorkflowResponse
-	18, // 66: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:output_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
-	20, // 67: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:output_type -> meridian.historyservice.v1.RecordActivityTaskStartedResponse
-	22, // 68: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:output_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
-	24, // 69: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:output_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
-	26, // 70: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:output_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
-	28, // 71: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:output_type -> meridian.historyservice.v1.RespondActivityTaskCompletedResponse
-	30, // 72: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:output_type -> meridian.historyservice.v1.RespondActivityTaskFailedResponse
-	32, // 73: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:output_type -> meridian.historyservice.v1.RespondActivityTaskCanceledResponse
-	34, // 74: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:output_type -> meridian.historyservice.v1.ResetStickyTaskQueueResponse
-	36, // 75: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:output_type -> meridian.historyservice.v1.RecordChildExecutionCompletedResponse
-	58, // [58:76] is the sub-list for method output_type
-	40, // [40:58] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	44, // 2: meridian.historyservice.v1.ParentExecutionInfo.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	45, // 3: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
+	46, // 4: meridian.historyservice.v1.SignalWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
+	44, // 5: meridian.historyservice.v1.SignalWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	47, // 6: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
+	44, // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	48, // 8: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
+	44, // 9: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	49, // 10: meridian.historyservice.v1.DescribeWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
+	50, // 11: meridian.historyservice.v1.DescribeWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
+	51, // 12: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest.request:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
+	52, // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse.response:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
+	53, // 14: meridian.historyservice.v1.QueryWorkflowRequest.request:type_name -> temporal.api.workflowservice.v1.QueryWorkflowRequest
+	54, // 15: meridian.historyservice.v1.QueryWorkflowResponse.response:type_name -> temporal.api.workflowservice.v1.QueryWorkflowResponse
+	44, // 16: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	55, // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
+	56, // 18: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	44, // 19: meridian.historyservice.v1.RecordActivityTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	57, // 20: meridian.historyservice.v1.RecordActivityTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
+	58, // 21: meridian.historyservice.v1.RecordActivityTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
+	59, // 22: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
+	60, // 23: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
+	61, // 24: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse.response:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
+	59, // 25: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
+	62, // 26: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
+	59, // 27: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.token:type_name -> meridian.common.v1.TaskToken
+	63, // 28: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.details:type_name -> temporal.api.common.v1.Payloads
+	59, // 29: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
+	63, // 30: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.result:type_name -> temporal.api.common.v1.Payloads
+	59, // 31: meridian.historyservice.v1.RespondActivityTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
+	64, // 32: meridian.historyservice.v1.RespondActivityTaskFailedRequest.failure:type_name -> temporal.api.failure.v1.Failure
+	63, // 33: meridian.historyservice.v1.RespondActivityTaskFailedRequest.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
+	59, // 34: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.token:type_name -> meridian.common.v1.TaskToken
+	63, // 35: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.details:type_name -> temporal.api.common.v1.Payloads
+	44, // 36: meridian.historyservice.v1.ResetStickyTaskQueueRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	44, // 37: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	44, // 38: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.child_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	65, // 39: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.completion_event:type_name -> temporal.api.history.v1.HistoryEvent
+	66, // 40: meridian.historyservice.v1.UpdateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
+	67, // 41: meridian.historyservice.v1.UpdateWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
+	68, // 42: meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest.request:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest
+	69, // 43: meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponse
+	43, // 44: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.start_request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
+	66, // 45: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.update_request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
+	70, // 46: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.start_response:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionResponse
+	67, // 47: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.update_response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
+	0,  // 48: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:input_type -> meridian.historyservice.v1.StartWorkflowExecutionRequest
+	3,  // 49: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
+	5,  // 50: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWorkflowExecutionRequest
+	7,  // 51: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:input_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
+	9,  // 52: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:input_type -> meridian.historyservice.v1.TerminateWorkflowExecutionRequest
+	11, // 53: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:input_type -> meridian.historyservice.v1.DescribeWorkflowExecutionRequest
+	13, // 54: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:input_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
+	15, // 55: meridian.historyservice.v1.HistoryService.QueryWorkflow:input_type -> meridian.historyservice.v1.QueryWorkflowRequest
+	17, // 56: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:input_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
+	19, // 57: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:input_type -> meridian.historyservice.v1.RecordActivityTaskStartedRequest
+	21, // 58: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:input_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
+	23, // 59: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:input_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
+	25, // 60: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:input_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
+	27, // 61: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:input_type -> meridian.historyservice.v1.RespondActivityTaskCompletedRequest
+	29, // 62: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:input_type -> meridian.historyservice.v1.RespondActivityTaskFailedRequest
+	31, // 63: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:input_type -> meridian.historyservice.v1.RespondActivityTaskCanceledRequest
+	33, // 64: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:input_type -> meridian.historyservice.v1.ResetStickyTaskQueueRequest
+	35, // 65: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:input_type -> meridian.historyservice.v1.RecordChildExecutionCompletedRequest
+	37, // 66: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWorkflowExecutionRequest
+	39, // 67: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:input_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest
+	41, // 68: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest
+	2,  // 69: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:output_type -> meridian.historyservice.v1.StartWorkflowExecutionResponse
+	4,  // 70: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
+	6,  // 71: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWorkflowExecutionResponse
+	8,  // 72: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:output_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
+	10, // 73: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:output_type -> meridian.historyservice.v1.TerminateWorkflowExecutionResponse
+	12, // 74: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:output_type -> meridian.historyservice.v1.DescribeWorkflowExecutionResponse
+	14, // 75: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:output_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
+	16, // 76: meridian.historyservice.v1.HistoryService.QueryWorkflow:output_type -> meridian.historyservice.v1.QueryWorkflowResponse
+	18, // 77: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:output_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
+	20, // 78: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:output_type -> meridian.historyservice.v1.RecordActivityTaskStartedResponse
+	22, // 79: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:output_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
+	24, // 80: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:output_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
+	26, // 81: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:output_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
+	28, // 82: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:output_type -> meridian.historyservice.v1.RespondActivityTaskCompletedResponse
+	30, // 83: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:output_type -> meridian.historyservice.v1.RespondActivityTaskFailedResponse
+	32, // 84: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:output_type -> meridian.historyservice.v1.RespondActivityTaskCanceledResponse
+	34, // 85: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:output_type -> meridian.historyservice.v1.ResetStickyTaskQueueResponse
+	36, // 86: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:output_type -> meridian.historyservice.v1.RecordChildExecutionCompletedResponse
+	38, // 87: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWorkflowExecutionResponse
+	40, // 88: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:output_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse
+	42, // 89: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse
+	69, // [69:90] is the sub-list for method output_type
+	48, // [48:69] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_meridian_historyservice_v1_service_proto_init() }
@@ -2358,7 +2709,7 @@ func file_meridian_historyservice_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meridian_historyservice_v1_service_proto_rawDesc), len(file_meridian_historyservice_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   37,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -42,6 +42,9 @@ const (
 	HistoryService_RespondActivityTaskCanceled_FullMethodName      = "/meridian.historyservice.v1.HistoryService/RespondActivityTaskCanceled"
 	HistoryService_ResetStickyTaskQueue_FullMethodName             = "/meridian.historyservice.v1.HistoryService/ResetStickyTaskQueue"
 	HistoryService_RecordChildExecutionCompleted_FullMethodName    = "/meridian.historyservice.v1.HistoryService/RecordChildExecutionCompleted"
+	HistoryService_UpdateWorkflowExecution_FullMethodName          = "/meridian.historyservice.v1.HistoryService/UpdateWorkflowExecution"
+	HistoryService_PollWorkflowExecutionUpdate_FullMethodName      = "/meridian.historyservice.v1.HistoryService/PollWorkflowExecutionUpdate"
+	HistoryService_UpdateWithStartWorkflowExecution_FullMethodName = "/meridian.historyservice.v1.HistoryService/UpdateWithStartWorkflowExecution"
 )
 
 // HistoryServiceClient is the client API for HistoryService service.
@@ -68,6 +71,15 @@ type HistoryServiceClient interface {
 	// RecordChildExecutionCompleted tells a parent run that its child's chain
 	// closed; history calls it from the child's close task.
 	RecordChildExecutionCompleted(ctx context.Context, in *RecordChildExecutionCompletedRequest, opts ...grpc.CallOption) (*RecordChildExecutionCompletedResponse, error)
+	// UpdateWorkflowExecution admits a workflow update (or finds the one with
+	// the same update ID) and waits until it reaches the requested stage or
+	// the caller's deadline nears, then answers with the stage reached.
+	UpdateWorkflowExecution(ctx context.Context, in *UpdateWorkflowExecutionRequest, opts ...grpc.CallOption) (*UpdateWorkflowExecutionResponse, error)
+	// PollWorkflowExecutionUpdate waits for an update to reach a stage.
+	PollWorkflowExecutionUpdate(ctx context.Context, in *PollWorkflowExecutionUpdateRequest, opts ...grpc.CallOption) (*PollWorkflowExecutionUpdateResponse, error)
+	// UpdateWithStartWorkflowExecution starts a workflow (or uses the running
+	// one, as its conflict policy says) and admits an update to it.
+	UpdateWithStartWorkflowExecution(ctx context.Context, in *UpdateWithStartWorkflowExecutionRequest, opts ...grpc.CallOption) (*UpdateWithStartWorkflowExecutionResponse, error)
 }
 
 type historyServiceClient struct {
@@ -258,6 +270,36 @@ func (c *historyServiceClient) RecordChildExecutionCompleted(ctx context.Context
 	return out, nil
 }
 
+func (c *historyServiceClient) UpdateWorkflowExecution(ctx context.Context, in *UpdateWorkflowExecutionRequest, opts ...grpc.CallOption) (*UpdateWorkflowExecutionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateWorkflowExecutionResponse)
+	err := c.cc.Invoke(ctx, HistoryService_UpdateWorkflowExecution_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *historyServiceClient) PollWorkflowExecutionUpdate(ctx context.Context, in *PollWorkflowExecutionUpdateRequest, opts ...grpc.CallOption) (*PollWorkflowExecutionUpdateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PollWorkflowExecutionUpdateResponse)
+	err := c.cc.Invoke(ctx, HistoryService_PollWorkflowExecutionUpdate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *historyServiceClient) UpdateWithStartWorkflowExecution(ctx context.Context, in *UpdateWithStartWorkflowExecutionRequest, opts ...grpc.CallOption) (*UpdateWithStartWorkflowExecutionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateWithStartWorkflowExecutionResponse)
+	err := c.cc.Invoke(ctx, HistoryService_UpdateWithStartWorkflowExecution_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HistoryServiceServer is the server API for HistoryService service.
 // All implementations should embed UnimplementedHistoryServiceServer
 // for forward compatibility.
@@ -282,6 +324,15 @@ type HistoryServiceServer interface {
 	// RecordChildExecutionCompleted tells a parent run that its child's chain
 	// closed; history calls it from the child's close task.
 	RecordChildExecutionCompleted(context.Context, *RecordChildExecutionCompletedRequest) (*RecordChildExecutionCompletedResponse, error)
+	// UpdateWorkflowExecution admits a workflow update (or finds the one with
+	// the same update ID) and waits until it reaches the requested stage or
+	// the caller's deadline nears, then answers with the stage reached.
+	UpdateWorkflowExecution(context.Context, *UpdateWorkflowExecutionRequest) (*UpdateWorkflowExecutionResponse, error)
+	// PollWorkflowExecutionUpdate waits for an update to reach a stage.
+	PollWorkflowExecutionUpdate(context.Context, *PollWorkflowExecutionUpdateRequest) (*PollWorkflowExecutionUpdateResponse, error)
+	// UpdateWithStartWorkflowExecution starts a workflow (or uses the running
+	// one, as its conflict policy says) and admits an update to it.
+	UpdateWithStartWorkflowExecution(context.Context, *UpdateWithStartWorkflowExecutionRequest) (*UpdateWithStartWorkflowExecutionResponse, error)
 }
 
 // UnimplementedHistoryServiceServer should be embedded to have
@@ -344,6 +395,15 @@ func (UnimplementedHistoryServiceServer) ResetStickyTaskQueue(context.Context, *
 }
 func (UnimplementedHistoryServiceServer) RecordChildExecutionCompleted(context.Context, *RecordChildExecutionCompletedRequest) (*RecordChildExecutionCompletedResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RecordChildExecutionCompleted not implemented")
+}
+func (UnimplementedHistoryServiceServer) UpdateWorkflowExecution(context.Context, *UpdateWorkflowExecutionRequest) (*UpdateWorkflowExecutionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateWorkflowExecution not implemented")
+}
+func (UnimplementedHistoryServiceServer) PollWorkflowExecutionUpdate(context.Context, *PollWorkflowExecutionUpdateRequest) (*PollWorkflowExecutionUpdateResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PollWorkflowExecutionUpdate not implemented")
+}
+func (UnimplementedHistoryServiceServer) UpdateWithStartWorkflowExecution(context.Context, *UpdateWithStartWorkflowExecutionRequest) (*UpdateWithStartWorkflowExecutionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateWithStartWorkflowExecution not implemented")
 }
 func (UnimplementedHistoryServiceServer) testEmbeddedByValue() {}
 
@@ -689,6 +749,60 @@ func _HistoryService_RecordChildExecutionCompleted_Handler(srv interface{}, ctx 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HistoryService_UpdateWorkflowExecution_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateWorkflowExecutionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HistoryServiceServer).UpdateWorkflowExecution(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HistoryService_UpdateWorkflowExecution_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HistoryServiceServer).UpdateWorkflowExecution(ctx, req.(*UpdateWorkflowExecutionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HistoryService_PollWorkflowExecutionUpdate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PollWorkflowExecutionUpdateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HistoryServiceServer).PollWorkflowExecutionUpdate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HistoryService_PollWorkflowExecutionUpdate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HistoryServiceServer).PollWorkflowExecutionUpdate(ctx, req.(*PollWorkflowExecutionUpdateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HistoryService_UpdateWithStartWorkflowExecution_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateWithStartWorkflowExecutionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HistoryServiceServer).UpdateWithStartWorkflowExecution(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HistoryService_UpdateWithStartWorkflowExecution_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HistoryServiceServer).UpdateWithStartWorkflowExecution(ctx, req.(*UpdateWithStartWorkflowExecutionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // HistoryService_ServiceDesc is the grpc.ServiceDesc for HistoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -767,6 +881,18 @@ var HistoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordChildExecutionCompleted",
 			Handler:    _HistoryService_RecordChildExecutionCompleted_Handler,
+		},
+		{
+			MethodName: "UpdateWorkflowExecution",
+			Handler:    _HistoryService_UpdateWorkflowExecution_Handler,
+		},
+		{
+			MethodName: "PollWorkflowExecutionUpdate",
+			Handler:    _HistoryService_PollWorkflowExecutionUpdate_Handler,
+		},
+		{
+			MethodName: "UpdateWithStartWorkflowExecution",
+			Handler:    _HistoryService_UpdateWithStartWorkflowExecution_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

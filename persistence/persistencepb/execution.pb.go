@@ -14,8 +14,9 @@ import (
 	v11 "go.temporal.io/api/common/v1"
 	v1 "go.temporal.io/api/enums/v1"
 	v12 "go.temporal.io/api/failure/v1"
-	v13 "go.temporal.io/api/history/v1"
-	v14 "go.temporal.io/api/workflow/v1"
+	v14 "go.temporal.io/api/history/v1"
+	v13 "go.temporal.io/api/update/v1"
+	v15 "go.temporal.io/api/workflow/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -1824,6 +1825,83 @@ func (x *SignalInfo) GetSignalName() string {
 	return ""
 }
 
+// UpdateInfo is a workflow update the run accepted, keyed by update ID in
+// WorkflowMutableState.update_infos. It is derived from the run's
+// WorkflowExecutionUpdateAccepted and WorkflowExecutionUpdateCompleted
+// events. Updates that were admitted but not yet accepted are not here:
+// they live in the history host's memory until a worker accepts them.
+type UpdateInfo struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	UpdateId string                 `protobuf:"bytes,1,opt,name=update_id,json=updateId,proto3" json:"update_id,omitempty"`
+	// The WorkflowExecutionUpdateAccepted event.
+	AcceptedEventId int64 `protobuf:"varint,2,opt,name=accepted_event_id,json=acceptedEventId,proto3" json:"accepted_event_id,omitempty"`
+	// The WorkflowExecutionUpdateCompleted event; 0 while the update runs.
+	CompletedEventId int64 `protobuf:"varint,3,opt,name=completed_event_id,json=completedEventId,proto3" json:"completed_event_id,omitempty"`
+	// The outcome, kept for the most recent completions only (a bounded
+	// number and size); older outcomes are read from the completed event.
+	Outcome       *v13.Outcome `protobuf:"bytes,4,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateInfo) Reset() {
+	*x = UpdateInfo{}
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateInfo) ProtoMessage() {}
+
+func (x *UpdateInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateInfo.ProtoReflect.Descriptor instead.
+func (*UpdateInfo) Descriptor() ([]byte, []int) {
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UpdateInfo) GetUpdateId() string {
+	if x != nil {
+		return x.UpdateId
+	}
+	return ""
+}
+
+func (x *UpdateInfo) GetAcceptedEventId() int64 {
+	if x != nil {
+		return x.AcceptedEventId
+	}
+	return 0
+}
+
+func (x *UpdateInfo) GetCompletedEventId() int64 {
+	if x != nil {
+		return x.CompletedEventId
+	}
+	return 0
+}
+
+func (x *UpdateInfo) GetOutcome() *v13.Outcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return nil
+}
+
 type TimerInfo struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	TimerId        string                 `protobuf:"bytes,1,opt,name=timer_id,json=timerId,proto3" json:"timer_id,omitempty"`
@@ -1836,7 +1914,7 @@ type TimerInfo struct {
 
 func (x *TimerInfo) Reset() {
 	*x = TimerInfo{}
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[14]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +1926,7 @@ func (x *TimerInfo) String() string {
 func (*TimerInfo) ProtoMessage() {}
 
 func (x *TimerInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[14]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +1939,7 @@ func (x *TimerInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TimerInfo.ProtoReflect.Descriptor instead.
 func (*TimerInfo) Descriptor() ([]byte, []int) {
-	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{14}
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TimerInfo) GetTimerId() string {
@@ -1905,19 +1983,21 @@ type WorkflowMutableState struct {
 	TimerInfos    map[string]*TimerInfo   `protobuf:"bytes,5,rep,name=timer_infos,json=timerInfos,proto3" json:"timer_infos,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Events that arrived while a workflow task was started; written after
 	// its completion. Their event IDs are assigned when they are flushed.
-	BufferedEvents []*v13.HistoryEvent `protobuf:"bytes,6,rep,name=buffered_events,json=bufferedEvents,proto3" json:"buffered_events,omitempty"`
+	BufferedEvents []*v14.HistoryEvent `protobuf:"bytes,6,rep,name=buffered_events,json=bufferedEvents,proto3" json:"buffered_events,omitempty"`
 	// Incremented on every write; the conditional update checks it.
 	DbRecordVersion     int64                         `protobuf:"varint,7,opt,name=db_record_version,json=dbRecordVersion,proto3" json:"db_record_version,omitempty"`
 	ChildExecutionInfos map[int64]*ChildExecutionInfo `protobuf:"bytes,8,rep,name=child_execution_infos,json=childExecutionInfos,proto3" json:"child_execution_infos,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	RequestCancelInfos  map[int64]*RequestCancelInfo  `protobuf:"bytes,9,rep,name=request_cancel_infos,json=requestCancelInfos,proto3" json:"request_cancel_infos,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	SignalInfos         map[int64]*SignalInfo         `protobuf:"bytes,10,rep,name=signal_infos,json=signalInfos,proto3" json:"signal_infos,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Accepted updates, running or completed, by update ID.
+	UpdateInfos   map[string]*UpdateInfo `protobuf:"bytes,11,rep,name=update_infos,json=updateInfos,proto3" json:"update_infos,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WorkflowMutableState) Reset() {
 	*x = WorkflowMutableState{}
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[15]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1929,7 +2009,7 @@ func (x *WorkflowMutableState) String() string {
 func (*WorkflowMutableState) ProtoMessage() {}
 
 func (x *WorkflowMutableState) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[15]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1942,7 +2022,7 @@ func (x *WorkflowMutableState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkflowMutableState.ProtoReflect.Descriptor instead.
 func (*WorkflowMutableState) Descriptor() ([]byte, []int) {
-	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{15}
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WorkflowMutableState) GetExecutionInfo() *WorkflowExecutionInfo {
@@ -1980,7 +2060,7 @@ func (x *WorkflowMutableState) GetTimerInfos() map[string]*TimerInfo {
 	return nil
 }
 
-func (x *WorkflowMutableState) GetBufferedEvents() []*v13.HistoryEvent {
+func (x *WorkflowMutableState) GetBufferedEvents() []*v14.HistoryEvent {
 	if x != nil {
 		return x.BufferedEvents
 	}
@@ -2015,6 +2095,13 @@ func (x *WorkflowMutableState) GetSignalInfos() map[int64]*SignalInfo {
 	return nil
 }
 
+func (x *WorkflowMutableState) GetUpdateInfos() map[string]*UpdateInfo {
+	if x != nil {
+		return x.UpdateInfos
+	}
+	return nil
+}
+
 // CurrentExecution points a workflow ID at its current (latest) run.
 type CurrentExecution struct {
 	state            protoimpl.MessageState     `protogen:"open.v1"`
@@ -2030,7 +2117,7 @@ type CurrentExecution struct {
 
 func (x *CurrentExecution) Reset() {
 	*x = CurrentExecution{}
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[16]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2129,7 @@ func (x *CurrentExecution) String() string {
 func (*CurrentExecution) ProtoMessage() {}
 
 func (x *CurrentExecution) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[16]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2142,7 @@ func (x *CurrentExecution) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CurrentExecution.ProtoReflect.Descriptor instead.
 func (*CurrentExecution) Descriptor() ([]byte, []int) {
-	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{16}
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CurrentExecution) GetRunId() string {
@@ -2133,7 +2220,7 @@ type HistoryTask struct {
 
 func (x *HistoryTask) Reset() {
 	*x = HistoryTask{}
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[17]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2145,7 +2232,7 @@ func (x *HistoryTask) String() string {
 func (*HistoryTask) ProtoMessage() {}
 
 func (x *HistoryTask) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[17]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2158,7 +2245,7 @@ func (x *HistoryTask) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryTask.ProtoReflect.Descriptor instead.
 func (*HistoryTask) Descriptor() ([]byte, []int) {
-	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{17}
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *HistoryTask) GetShardId() int32 {
@@ -2284,14 +2371,14 @@ func (x *HistoryTask) GetBranchToken() []byte {
 type VisibilityRecord struct {
 	state         protoimpl.MessageState     `protogen:"open.v1"`
 	NamespaceId   string                     `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
-	Info          *v14.WorkflowExecutionInfo `protobuf:"bytes,2,opt,name=info,proto3" json:"info,omitempty"`
+	Info          *v15.WorkflowExecutionInfo `protobuf:"bytes,2,opt,name=info,proto3" json:"info,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *VisibilityRecord) Reset() {
 	*x = VisibilityRecord{}
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[18]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2303,7 +2390,7 @@ func (x *VisibilityRecord) String() string {
 func (*VisibilityRecord) ProtoMessage() {}
 
 func (x *VisibilityRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[18]
+	mi := &file_meridian_persistence_v1_execution_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2316,7 +2403,7 @@ func (x *VisibilityRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VisibilityRecord.ProtoReflect.Descriptor instead.
 func (*VisibilityRecord) Descriptor() ([]byte, []int) {
-	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{18}
+	return file_meridian_persistence_v1_execution_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *VisibilityRecord) GetNamespaceId() string {
@@ -2326,7 +2413,7 @@ func (x *VisibilityRecord) GetNamespaceId() string {
 	return ""
 }
 
-func (x *VisibilityRecord) GetInfo() *v14.WorkflowExecutionInfo {
+func (x *VisibilityRecord) GetInfo() *v15.WorkflowExecutionInfo {
 	if x != nil {
 		return x.Info
 	}
@@ -2337,7 +2424,7 @@ var File_meridian_persistence_v1_execution_proto protoreflect.FileDescriptor
 
 const file_meridian_persistence_v1_execution_proto_rawDesc = "" +
 	"\n" +
-	"'meridian/persistence/v1/execution.proto\x12\x17meridian.persistence.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$temporal/api/common/v1/message.proto\x1a&temporal/api/enums/v1/event_type.proto\x1a$temporal/api/enums/v1/workflow.proto\x1a%temporal/api/failure/v1/message.proto\x1a%temporal/api/history/v1/message.proto\x1a&temporal/api/workflow/v1/message.proto\"\xec\x03\n" +
+	"'meridian/persistence/v1/execution.proto\x12\x17meridian.persistence.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a$temporal/api/common/v1/message.proto\x1a&temporal/api/enums/v1/event_type.proto\x1a$temporal/api/enums/v1/workflow.proto\x1a%temporal/api/failure/v1/message.proto\x1a%temporal/api/history/v1/message.proto\x1a$temporal/api/update/v1/message.proto\x1a&temporal/api/workflow/v1/message.proto\"\xec\x03\n" +
 	"\tShardInfo\x12\x19\n" +
 	"\bshard_id\x18\x01 \x01(\x05R\ashardId\x12\x19\n" +
 	"\brange_id\x18\x02 \x01(\x03R\arangeId\x12\x14\n" +
@@ -2505,13 +2592,19 @@ const file_meridian_persistence_v1_execution_proto_rawDesc = "" +
 	"\x06run_id\x18\x06 \x01(\tR\x05runId\x12.\n" +
 	"\x13child_workflow_only\x18\a \x01(\bR\x11childWorkflowOnly\x12\x1f\n" +
 	"\vsignal_name\x18\b \x01(\tR\n" +
-	"signalName\"\xa7\x01\n" +
+	"signalName\"\xbe\x01\n" +
+	"\n" +
+	"UpdateInfo\x12\x1b\n" +
+	"\tupdate_id\x18\x01 \x01(\tR\bupdateId\x12*\n" +
+	"\x11accepted_event_id\x18\x02 \x01(\x03R\x0facceptedEventId\x12,\n" +
+	"\x12completed_event_id\x18\x03 \x01(\x03R\x10completedEventId\x129\n" +
+	"\aoutcome\x18\x04 \x01(\v2\x1f.temporal.api.update.v1.OutcomeR\aoutcome\"\xa7\x01\n" +
 	"\tTimerInfo\x12\x19\n" +
 	"\btimer_id\x18\x01 \x01(\tR\atimerId\x12(\n" +
 	"\x10started_event_id\x18\x02 \x01(\x03R\x0estartedEventId\x12;\n" +
 	"\vexpiry_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"expiryTime\x12\x18\n" +
-	"\aversion\x18\x04 \x01(\x03R\aversion\"\x99\v\n" +
+	"\aversion\x18\x04 \x01(\x03R\aversion\"\xe1\f\n" +
 	"\x14WorkflowMutableState\x12U\n" +
 	"\x0eexecution_info\x18\x01 \x01(\v2..meridian.persistence.v1.WorkflowExecutionInfoR\rexecutionInfo\x12P\n" +
 	"\x0fexecution_state\x18\x02 \x01(\v2'.meridian.persistence.v1.ExecutionStateR\x0eexecutionState\x12\"\n" +
@@ -2524,7 +2617,8 @@ const file_meridian_persistence_v1_execution_proto_rawDesc = "" +
 	"\x15child_execution_infos\x18\b \x03(\v2F.meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntryR\x13childExecutionInfos\x12w\n" +
 	"\x14request_cancel_infos\x18\t \x03(\v2E.meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntryR\x12requestCancelInfos\x12a\n" +
 	"\fsignal_infos\x18\n" +
-	" \x03(\v2>.meridian.persistence.v1.WorkflowMutableState.SignalInfosEntryR\vsignalInfos\x1ag\n" +
+	" \x03(\v2>.meridian.persistence.v1.WorkflowMutableState.SignalInfosEntryR\vsignalInfos\x12a\n" +
+	"\fupdate_infos\x18\v \x03(\v2>.meridian.persistence.v1.WorkflowMutableState.UpdateInfosEntryR\vupdateInfos\x1ag\n" +
 	"\x12ActivityInfosEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x03R\x03key\x12;\n" +
 	"\x05value\x18\x02 \x01(\v2%.meridian.persistence.v1.ActivityInfoR\x05value:\x028\x01\x1aa\n" +
@@ -2539,7 +2633,10 @@ const file_meridian_persistence_v1_execution_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2*.meridian.persistence.v1.RequestCancelInfoR\x05value:\x028\x01\x1ac\n" +
 	"\x10SignalInfosEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x03R\x03key\x129\n" +
-	"\x05value\x18\x02 \x01(\v2#.meridian.persistence.v1.SignalInfoR\x05value:\x028\x01\"\xc4\x02\n" +
+	"\x05value\x18\x02 \x01(\v2#.meridian.persistence.v1.SignalInfoR\x05value:\x028\x01\x1ac\n" +
+	"\x10UpdateInfosEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x129\n" +
+	"\x05value\x18\x02 \x01(\v2#.meridian.persistence.v1.UpdateInfoR\x05value:\x028\x01\"\xc4\x02\n" +
 	"\x10CurrentExecution\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12*\n" +
 	"\x11create_request_id\x18\x02 \x01(\tR\x0fcreateRequestId\x12<\n" +
@@ -2618,7 +2715,7 @@ func file_meridian_persistence_v1_execution_proto_rawDescGZIP() []byte {
 }
 
 var file_meridian_persistence_v1_execution_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_meridian_persistence_v1_execution_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_meridian_persistence_v1_execution_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_meridian_persistence_v1_execution_proto_goTypes = []any{
 	(WorkflowState)(0),                // 0: meridian.persistence.v1.WorkflowState
 	(TaskCategory)(0),                 // 1: meridian.persistence.v1.TaskCategory
@@ -2637,105 +2734,111 @@ var file_meridian_persistence_v1_execution_proto_goTypes = []any{
 	(*ChildExecutionInfo)(nil),        // 14: meridian.persistence.v1.ChildExecutionInfo
 	(*RequestCancelInfo)(nil),         // 15: meridian.persistence.v1.RequestCancelInfo
 	(*SignalInfo)(nil),                // 16: meridian.persistence.v1.SignalInfo
-	(*TimerInfo)(nil),                 // 17: meridian.persistence.v1.TimerInfo
-	(*WorkflowMutableState)(nil),      // 18: meridian.persistence.v1.WorkflowMutableState
-	(*CurrentExecution)(nil),          // 19: meridian.persistence.v1.CurrentExecution
-	(*HistoryTask)(nil),               // 20: meridian.persistence.v1.HistoryTask
-	(*VisibilityRecord)(nil),          // 21: meridian.persistence.v1.VisibilityRecord
-	nil,                               // 22: meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry
-	nil,                               // 23: meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry
-	nil,                               // 24: meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry
-	nil,                               // 25: meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntry
-	nil,                               // 26: meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntry
-	nil,                               // 27: meridian.persistence.v1.WorkflowMutableState.SignalInfosEntry
-	(*timestamppb.Timestamp)(nil),     // 28: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),       // 29: google.protobuf.Duration
-	(v1.EventType)(0),                 // 30: temporal.api.enums.v1.EventType
-	(*v11.RetryPolicy)(nil),           // 31: temporal.api.common.v1.RetryPolicy
-	(*v11.Memo)(nil),                  // 32: temporal.api.common.v1.Memo
-	(*v11.SearchAttributes)(nil),      // 33: temporal.api.common.v1.SearchAttributes
-	(*v11.WorkflowExecution)(nil),     // 34: temporal.api.common.v1.WorkflowExecution
-	(*v11.Header)(nil),                // 35: temporal.api.common.v1.Header
-	(v1.WorkflowExecutionStatus)(0),   // 36: temporal.api.enums.v1.WorkflowExecutionStatus
-	(*v11.Payloads)(nil),              // 37: temporal.api.common.v1.Payloads
-	(*v12.Failure)(nil),               // 38: temporal.api.failure.v1.Failure
-	(v1.ParentClosePolicy)(0),         // 39: temporal.api.enums.v1.ParentClosePolicy
-	(*v13.HistoryEvent)(nil),          // 40: temporal.api.history.v1.HistoryEvent
-	(v1.TimeoutType)(0),               // 41: temporal.api.enums.v1.TimeoutType
-	(*v14.WorkflowExecutionInfo)(nil), // 42: temporal.api.workflow.v1.WorkflowExecutionInfo
+	(*UpdateInfo)(nil),                // 17: meridian.persistence.v1.UpdateInfo
+	(*TimerInfo)(nil),                 // 18: meridian.persistence.v1.TimerInfo
+	(*WorkflowMutableState)(nil),      // 19: meridian.persistence.v1.WorkflowMutableState
+	(*CurrentExecution)(nil),          // 20: meridian.persistence.v1.CurrentExecution
+	(*HistoryTask)(nil),               // 21: meridian.persistence.v1.HistoryTask
+	(*VisibilityRecord)(nil),          // 22: meridian.persistence.v1.VisibilityRecord
+	nil,                               // 23: meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry
+	nil,                               // 24: meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry
+	nil,                               // 25: meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry
+	nil,                               // 26: meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntry
+	nil,                               // 27: meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntry
+	nil,                               // 28: meridian.persistence.v1.WorkflowMutableState.SignalInfosEntry
+	nil,                               // 29: meridian.persistence.v1.WorkflowMutableState.UpdateInfosEntry
+	(*timestamppb.Timestamp)(nil),     // 30: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),       // 31: google.protobuf.Duration
+	(v1.EventType)(0),                 // 32: temporal.api.enums.v1.EventType
+	(*v11.RetryPolicy)(nil),           // 33: temporal.api.common.v1.RetryPolicy
+	(*v11.Memo)(nil),                  // 34: temporal.api.common.v1.Memo
+	(*v11.SearchAttributes)(nil),      // 35: temporal.api.common.v1.SearchAttributes
+	(*v11.WorkflowExecution)(nil),     // 36: temporal.api.common.v1.WorkflowExecution
+	(*v11.Header)(nil),                // 37: temporal.api.common.v1.Header
+	(v1.WorkflowExecutionStatus)(0),   // 38: temporal.api.enums.v1.WorkflowExecutionStatus
+	(*v11.Payloads)(nil),              // 39: temporal.api.common.v1.Payloads
+	(*v12.Failure)(nil),               // 40: temporal.api.failure.v1.Failure
+	(v1.ParentClosePolicy)(0),         // 41: temporal.api.enums.v1.ParentClosePolicy
+	(*v13.Outcome)(nil),               // 42: temporal.api.update.v1.Outcome
+	(*v14.HistoryEvent)(nil),          // 43: temporal.api.history.v1.HistoryEvent
+	(v1.TimeoutType)(0),               // 44: temporal.api.enums.v1.TimeoutType
+	(*v15.WorkflowExecutionInfo)(nil), // 45: temporal.api.workflow.v1.WorkflowExecutionInfo
 }
 var file_meridian_persistence_v1_execution_proto_depIdxs = []int32{
-	28, // 0: meridian.persistence.v1.ShardInfo.acquired_time:type_name -> google.protobuf.Timestamp
-	28, // 1: meridian.persistence.v1.ShardInfo.update_time:type_name -> google.protobuf.Timestamp
-	28, // 2: meridian.persistence.v1.ShardInfo.timer_ack_level_time:type_name -> google.protobuf.Timestamp
+	30, // 0: meridian.persistence.v1.ShardInfo.acquired_time:type_name -> google.protobuf.Timestamp
+	30, // 1: meridian.persistence.v1.ShardInfo.update_time:type_name -> google.protobuf.Timestamp
+	30, // 2: meridian.persistence.v1.ShardInfo.timer_ack_level_time:type_name -> google.protobuf.Timestamp
 	4,  // 3: meridian.persistence.v1.VersionHistory.items:type_name -> meridian.persistence.v1.VersionHistoryItem
 	5,  // 4: meridian.persistence.v1.VersionHistories.histories:type_name -> meridian.persistence.v1.VersionHistory
 	8,  // 5: meridian.persistence.v1.HistoryBranch.ancestors:type_name -> meridian.persistence.v1.HistoryBranchRange
-	29, // 6: meridian.persistence.v1.WorkflowTaskInfo.start_to_close_timeout:type_name -> google.protobuf.Duration
-	28, // 7: meridian.persistence.v1.WorkflowTaskInfo.scheduled_time:type_name -> google.protobuf.Timestamp
-	28, // 8: meridian.persistence.v1.WorkflowTaskInfo.started_time:type_name -> google.protobuf.Timestamp
-	28, // 9: meridian.persistence.v1.WorkflowTaskInfo.original_scheduled_time:type_name -> google.protobuf.Timestamp
-	30, // 10: meridian.persistence.v1.RequestRecord.event_type:type_name -> temporal.api.enums.v1.EventType
-	29, // 11: meridian.persistence.v1.WorkflowExecutionInfo.workflow_execution_timeout:type_name -> google.protobuf.Duration
-	29, // 12: meridian.persistence.v1.WorkflowExecutionInfo.workflow_run_timeout:type_name -> google.protobuf.Duration
-	29, // 13: meridian.persistence.v1.WorkflowExecutionInfo.default_workflow_task_timeout:type_name -> google.protobuf.Duration
-	28, // 14: meridian.persistence.v1.WorkflowExecutionInfo.start_time:type_name -> google.protobuf.Timestamp
-	28, // 15: meridian.persistence.v1.WorkflowExecutionInfo.execution_time:type_name -> google.protobuf.Timestamp
-	28, // 16: meridian.persistence.v1.WorkflowExecutionInfo.close_time:type_name -> google.protobuf.Timestamp
-	28, // 17: meridian.persistence.v1.WorkflowExecutionInfo.execution_expiration_time:type_name -> google.protobuf.Timestamp
-	28, // 18: meridian.persistence.v1.WorkflowExecutionInfo.run_expiration_time:type_name -> google.protobuf.Timestamp
-	31, // 19: meridian.persistence.v1.WorkflowExecutionInfo.retry_policy:type_name -> temporal.api.common.v1.RetryPolicy
+	31, // 6: meridian.persistence.v1.WorkflowTaskInfo.start_to_close_timeout:type_name -> google.protobuf.Duration
+	30, // 7: meridian.persistence.v1.WorkflowTaskInfo.scheduled_time:type_name -> google.protobuf.Timestamp
+	30, // 8: meridian.persistence.v1.WorkflowTaskInfo.started_time:type_name -> google.protobuf.Timestamp
+	30, // 9: meridian.persistence.v1.WorkflowTaskInfo.original_scheduled_time:type_name -> google.protobuf.Timestamp
+	32, // 10: meridian.persistence.v1.RequestRecord.event_type:type_name -> temporal.api.enums.v1.EventType
+	31, // 11: meridian.persistence.v1.WorkflowExecutionInfo.workflow_execution_timeout:type_name -> google.protobuf.Duration
+	31, // 12: meridian.persistence.v1.WorkflowExecutionInfo.workflow_run_timeout:type_name -> google.protobuf.Duration
+	31, // 13: meridian.persistence.v1.WorkflowExecutionInfo.default_workflow_task_timeout:type_name -> google.protobuf.Duration
+	30, // 14: meridian.persistence.v1.WorkflowExecutionInfo.start_time:type_name -> google.protobuf.Timestamp
+	30, // 15: meridian.persistence.v1.WorkflowExecutionInfo.execution_time:type_name -> google.protobuf.Timestamp
+	30, // 16: meridian.persistence.v1.WorkflowExecutionInfo.close_time:type_name -> google.protobuf.Timestamp
+	30, // 17: meridian.persistence.v1.WorkflowExecutionInfo.execution_expiration_time:type_name -> google.protobuf.Timestamp
+	30, // 18: meridian.persistence.v1.WorkflowExecutionInfo.run_expiration_time:type_name -> google.protobuf.Timestamp
+	33, // 19: meridian.persistence.v1.WorkflowExecutionInfo.retry_policy:type_name -> temporal.api.common.v1.RetryPolicy
 	9,  // 20: meridian.persistence.v1.WorkflowExecutionInfo.workflow_task:type_name -> meridian.persistence.v1.WorkflowTaskInfo
-	29, // 21: meridian.persistence.v1.WorkflowExecutionInfo.sticky_schedule_to_start_timeout:type_name -> google.protobuf.Duration
-	32, // 22: meridian.persistence.v1.WorkflowExecutionInfo.memo:type_name -> temporal.api.common.v1.Memo
-	33, // 23: meridian.persistence.v1.WorkflowExecutionInfo.search_attributes:type_name -> temporal.api.common.v1.SearchAttributes
+	31, // 21: meridian.persistence.v1.WorkflowExecutionInfo.sticky_schedule_to_start_timeout:type_name -> google.protobuf.Duration
+	34, // 22: meridian.persistence.v1.WorkflowExecutionInfo.memo:type_name -> temporal.api.common.v1.Memo
+	35, // 23: meridian.persistence.v1.WorkflowExecutionInfo.search_attributes:type_name -> temporal.api.common.v1.SearchAttributes
 	6,  // 24: meridian.persistence.v1.WorkflowExecutionInfo.version_histories:type_name -> meridian.persistence.v1.VersionHistories
-	34, // 25: meridian.persistence.v1.WorkflowExecutionInfo.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	35, // 26: meridian.persistence.v1.WorkflowExecutionInfo.header:type_name -> temporal.api.common.v1.Header
-	22, // 27: meridian.persistence.v1.WorkflowExecutionInfo.request_ids:type_name -> meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry
+	36, // 25: meridian.persistence.v1.WorkflowExecutionInfo.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	37, // 26: meridian.persistence.v1.WorkflowExecutionInfo.header:type_name -> temporal.api.common.v1.Header
+	23, // 27: meridian.persistence.v1.WorkflowExecutionInfo.request_ids:type_name -> meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry
 	0,  // 28: meridian.persistence.v1.ExecutionState.state:type_name -> meridian.persistence.v1.WorkflowState
-	36, // 29: meridian.persistence.v1.ExecutionState.status:type_name -> temporal.api.enums.v1.WorkflowExecutionStatus
-	28, // 30: meridian.persistence.v1.ActivityInfo.scheduled_time:type_name -> google.protobuf.Timestamp
-	28, // 31: meridian.persistence.v1.ActivityInfo.first_scheduled_time:type_name -> google.protobuf.Timestamp
-	28, // 32: meridian.persistence.v1.ActivityInfo.started_time:type_name -> google.protobuf.Timestamp
-	29, // 33: meridian.persistence.v1.ActivityInfo.schedule_to_start_timeout:type_name -> google.protobuf.Duration
-	29, // 34: meridian.persistence.v1.ActivityInfo.schedule_to_close_timeout:type_name -> google.protobuf.Duration
-	29, // 35: meridian.persistence.v1.ActivityInfo.start_to_close_timeout:type_name -> google.protobuf.Duration
-	29, // 36: meridian.persistence.v1.ActivityInfo.heartbeat_timeout:type_name -> google.protobuf.Duration
-	31, // 37: meridian.persistence.v1.ActivityInfo.retry_policy:type_name -> temporal.api.common.v1.RetryPolicy
-	37, // 38: meridian.persistence.v1.ActivityInfo.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
-	28, // 39: meridian.persistence.v1.ActivityInfo.last_heartbeat_time:type_name -> google.protobuf.Timestamp
-	38, // 40: meridian.persistence.v1.ActivityInfo.retry_last_failure:type_name -> temporal.api.failure.v1.Failure
-	39, // 41: meridian.persistence.v1.ChildExecutionInfo.parent_close_policy:type_name -> temporal.api.enums.v1.ParentClosePolicy
-	28, // 42: meridian.persistence.v1.TimerInfo.expiry_time:type_name -> google.protobuf.Timestamp
-	11, // 43: meridian.persistence.v1.WorkflowMutableState.execution_info:type_name -> meridian.persistence.v1.WorkflowExecutionInfo
-	12, // 44: meridian.persistence.v1.WorkflowMutableState.execution_state:type_name -> meridian.persistence.v1.ExecutionState
-	23, // 45: meridian.persistence.v1.WorkflowMutableState.activity_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry
-	24, // 46: meridian.persistence.v1.WorkflowMutableState.timer_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry
-	40, // 47: meridian.persistence.v1.WorkflowMutableState.buffered_events:type_name -> temporal.api.history.v1.HistoryEvent
-	25, // 48: meridian.persistence.v1.WorkflowMutableState.child_execution_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntry
-	26, // 49: meridian.persistence.v1.WorkflowMutableState.request_cancel_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntry
-	27, // 50: meridian.persistence.v1.WorkflowMutableState.signal_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.SignalInfosEntry
-	0,  // 51: meridian.persistence.v1.CurrentExecution.state:type_name -> meridian.persistence.v1.WorkflowState
-	36, // 52: meridian.persistence.v1.CurrentExecution.status:type_name -> temporal.api.enums.v1.WorkflowExecutionStatus
-	28, // 53: meridian.persistence.v1.CurrentExecution.start_time:type_name -> google.protobuf.Timestamp
-	1,  // 54: meridian.persistence.v1.HistoryTask.category:type_name -> meridian.persistence.v1.TaskCategory
-	2,  // 55: meridian.persistence.v1.HistoryTask.type:type_name -> meridian.persistence.v1.TaskType
-	28, // 56: meridian.persistence.v1.HistoryTask.visibility_time:type_name -> google.protobuf.Timestamp
-	41, // 57: meridian.persistence.v1.HistoryTask.timeout_type:type_name -> temporal.api.enums.v1.TimeoutType
-	29, // 58: meridian.persistence.v1.HistoryTask.schedule_to_start_timeout:type_name -> google.protobuf.Duration
-	42, // 59: meridian.persistence.v1.VisibilityRecord.info:type_name -> temporal.api.workflow.v1.WorkflowExecutionInfo
-	10, // 60: meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry.value:type_name -> meridian.persistence.v1.RequestRecord
-	13, // 61: meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry.value:type_name -> meridian.persistence.v1.ActivityInfo
-	17, // 62: meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry.value:type_name -> meridian.persistence.v1.TimerInfo
-	14, // 63: meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntry.value:type_name -> meridian.persistence.v1.ChildExecutionInfo
-	15, // 64: meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntry.value:type_name -> meridian.persistence.v1.RequestCancelInfo
-	16, // 65: meridian.persistence.v1.WorkflowMutableState.SignalInfosEntry.value:type_name -> meridian.persistence.v1.SignalInfo
-	66, // [66:66] is the sub-list for method output_type
-	66, // [66:66] is the sub-list for method input_type
-	66, // [66:66] is the sub-list for extension type_name
-	66, // [66:66] is the sub-list for extension extendee
-	0,  // [0:66] is the sub-list for field type_name
+	38, // 29: meridian.persistence.v1.ExecutionState.status:type_name -> temporal.api.enums.v1.WorkflowExecutionStatus
+	30, // 30: meridian.persistence.v1.ActivityInfo.scheduled_time:type_name -> google.protobuf.Timestamp
+	30, // 31: meridian.persistence.v1.ActivityInfo.first_scheduled_time:type_name -> google.protobuf.Timestamp
+	30, // 32: meridian.persistence.v1.ActivityInfo.started_time:type_name -> google.protobuf.Timestamp
+	31, // 33: meridian.persistence.v1.ActivityInfo.schedule_to_start_timeout:type_name -> google.protobuf.Duration
+	31, // 34: meridian.persistence.v1.ActivityInfo.schedule_to_close_timeout:type_name -> google.protobuf.Duration
+	31, // 35: meridian.persistence.v1.ActivityInfo.start_to_close_timeout:type_name -> google.protobuf.Duration
+	31, // 36: meridian.persistence.v1.ActivityInfo.heartbeat_timeout:type_name -> google.protobuf.Duration
+	33, // 37: meridian.persistence.v1.ActivityInfo.retry_policy:type_name -> temporal.api.common.v1.RetryPolicy
+	39, // 38: meridian.persistence.v1.ActivityInfo.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
+	30, // 39: meridian.persistence.v1.ActivityInfo.last_heartbeat_time:type_name -> google.protobuf.Timestamp
+	40, // 40: meridian.persistence.v1.ActivityInfo.retry_last_failure:type_name -> temporal.api.failure.v1.Failure
+	41, // 41: meridian.persistence.v1.ChildExecutionInfo.parent_close_policy:type_name -> temporal.api.enums.v1.ParentClosePolicy
+	42, // 42: meridian.persistence.v1.UpdateInfo.outcome:type_name -> temporal.api.update.v1.Outcome
+	30, // 43: meridian.persistence.v1.TimerInfo.expiry_time:type_name -> google.protobuf.Timestamp
+	11, // 44: meridian.persistence.v1.WorkflowMutableState.execution_info:type_name -> meridian.persistence.v1.WorkflowExecutionInfo
+	12, // 45: meridian.persistence.v1.WorkflowMutableState.execution_state:type_name -> meridian.persistence.v1.ExecutionState
+	24, // 46: meridian.persistence.v1.WorkflowMutableState.activity_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry
+	25, // 47: meridian.persistence.v1.WorkflowMutableState.timer_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry
+	43, // 48: meridian.persistence.v1.WorkflowMutableState.buffered_events:type_name -> temporal.api.history.v1.HistoryEvent
+	26, // 49: meridian.persistence.v1.WorkflowMutableState.child_execution_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntry
+	27, // 50: meridian.persistence.v1.WorkflowMutableState.request_cancel_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntry
+	28, // 51: meridian.persistence.v1.WorkflowMutableState.signal_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.SignalInfosEntry
+	29, // 52: meridian.persistence.v1.WorkflowMutableState.update_infos:type_name -> meridian.persistence.v1.WorkflowMutableState.UpdateInfosEntry
+	0,  // 53: meridian.persistence.v1.CurrentExecution.state:type_name -> meridian.persistence.v1.WorkflowState
+	38, // 54: meridian.persistence.v1.CurrentExecution.status:type_name -> temporal.api.enums.v1.WorkflowExecutionStatus
+	30, // 55: meridian.persistence.v1.CurrentExecution.start_time:type_name -> google.protobuf.Timestamp
+	1,  // 56: meridian.persistence.v1.HistoryTask.category:type_name -> meridian.persistence.v1.TaskCategory
+	2,  // 57: meridian.persistence.v1.HistoryTask.type:type_name -> meridian.persistence.v1.TaskType
+	30, // 58: meridian.persistence.v1.HistoryTask.visibility_time:type_name -> google.protobuf.Timestamp
+	44, // 59: meridian.persistence.v1.HistoryTask.timeout_type:type_name -> temporal.api.enums.v1.TimeoutType
+	31, // 60: meridian.persistence.v1.HistoryTask.schedule_to_start_timeout:type_name -> google.protobuf.Duration
+	45, // 61: meridian.persistence.v1.VisibilityRecord.info:type_name -> temporal.api.workflow.v1.WorkflowExecutionInfo
+	10, // 62: meridian.persistence.v1.WorkflowExecutionInfo.RequestIdsEntry.value:type_name -> meridian.persistence.v1.RequestRecord
+	13, // 63: meridian.persistence.v1.WorkflowMutableState.ActivityInfosEntry.value:type_name -> meridian.persistence.v1.ActivityInfo
+	18, // 64: meridian.persistence.v1.WorkflowMutableState.TimerInfosEntry.value:type_name -> meridian.persistence.v1.TimerInfo
+	14, // 65: meridian.persistence.v1.WorkflowMutableState.ChildExecutionInfosEntry.value:type_name -> meridian.persistence.v1.ChildExecutionInfo
+	15, // 66: meridian.persistence.v1.WorkflowMutableState.RequestCancelInfosEntry.value:type_name -> meridian.persistence.v1.RequestCancelInfo
+	16, // 67: meridian.persistence.v1.WorkflowMutableState.SignalInfosEntry.value:type_name -> meridian.persistence.v1.SignalInfo
+	17, // 68: meridian.persistence.v1.WorkflowMutableState.UpdateInfosEntry.value:type_name -> meridian.persistence.v1.UpdateInfo
+	69, // [69:69] is the sub-list for method output_type
+	69, // [69:69] is the sub-list for method input_type
+	69, // [69:69] is the sub-list for extension type_name
+	69, // [69:69] is the sub-list for extension extendee
+	0,  // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_meridian_persistence_v1_execution_proto_init() }
@@ -2749,7 +2852,7 @@ func file_meridian_persistence_v1_execution_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meridian_persistence_v1_execution_proto_rawDesc), len(file_meridian_persistence_v1_execution_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   25,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

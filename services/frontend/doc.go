@@ -31,8 +31,12 @@
 //     whose prefix encodes the type (searchattributes.go).
 //   - Task tokens are marshaled TaskToken / QueryTaskToken messages; the
 //     namespace of a token-carrying request must be the token's.
+//   - Workflow updates (UpdateWorkflowExecution, PollWorkflowExecutionUpdate
+//     and update-with-start through ExecuteMultiOperation) are validated
+//     here and owned by history; a wait policy other than COMPLETED waits
+//     for ACCEPTED.
 //
-// Not implemented (Unimplemented): schedules, updates, batch operations,
+// Not implemented (Unimplemented): schedules, batch operations,
 // worker versioning and deployments, Nexus, reset, archival,
 // GetWorkflowExecutionHistoryReverse, and the OperatorService calls other
 // than Add/Remove/ListSearchAttributes.

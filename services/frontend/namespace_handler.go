@@ -153,8 +153,8 @@ func (s *Service) describeResponse(d *persistencepb.NamespaceDetail) *workflowse
 	}
 	info.Capabilities = &namespacepb.NamespaceInfo_Capabilities{
 		EagerWorkflowStart: false,
-		SyncUpdate:         false,
-		AsyncUpdate:        false,
+		SyncUpdate:         true,
+		AsyncUpdate:        true,
 	}
 	info.Limits = &namespacepb.NamespaceInfo_Limits{
 		BlobSizeLimitError: int64(s.cfg.BlobSizeLimitError),

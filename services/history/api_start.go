@@ -31,6 +31,12 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, req *historyservic
 // startRun starts a run (with an optional first signal) honoring request ID
 // de-duplication and the ID reuse and conflict policies.
 func (s *Service) startRun(ctx context.Context, nsID string, r *workflowservice.StartWorkflowExecutionRequest, signal *historypb.WorkflowExecutionSignaledEventAttributes, parent *workflow.ParentInfo) (string, bool, error) {
+	return s.startRunWith(ctx, nsID, r, signal, parent, nil)
+}
+
+// startRunWith is startRun; created, when set, runs under the new run's
+// lock right after it was written (see createRun).
+func (s *Service) startRunWith(ctx context.Context, nsID string, r *workflowservice.StartWorkflowExecutionRequest, signal *historypb.WorkflowExecutionSignaledEventAttributes, parent *workflow.ParentInfo, created func(rc *runContext)) (string, bool, error) {
 	sh, err := s.shardFor(ctx, nsID, r.WorkflowId)
 	if err != nil {
 		return "", false, err
@@ -44,7 +50,7 @@ func (s *Service) startRun(ctx context.Context, nsID string, r *workflowservice.
 		ms := workflow.NewRun(workflow.StartParams{
 			NamespaceID: nsID, RunID: uuid.NewString(), Request: r, Signal: signal, Parent: parent,
 		}, s.deps.Clock.Now(), ns.FailoverVersion(), ns.Retention())
-		err := sh.createRun(ctx, ms, args)
+		err := sh.createRun(ctx, ms, args, created)
 		if err == nil {
 			return ms.Info().RunId, true, nil
 		}

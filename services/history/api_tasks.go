@@ -52,7 +52,7 @@ func (s *Service) RecordWorkflowTaskStarted(ctx context.Context, req *historyser
 	var resp *workflowservice.PollWorkflowTaskQueueResponse
 	var branch []byte
 	first := int64(1)
-	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
+	err = sh.transact(ctx, k, func(_ *runContext, ms *workflow.MutableState) error {
 		if !ms.IsRunning() {
 			return errAlreadyCompleted()
 		}
@@ -74,6 +74,9 @@ func (s *Service) RecordWorkflowTaskStarted(ctx context.Context, req *historyser
 			first = resp.PreviousStartedEventId + 1
 		}
 		return nil
+	}, func(rc *runContext) {
+		// The task carries the admitted updates.
+		resp.Messages = rc.updates.deliver(resp.StartedEventId)
 	})
 	if err != nil {
 		return nil, err
@@ -143,11 +146,12 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 	if err != nil {
 		return nil, err
 	}
-	err = sh.updateRun(ctx, k, func(ms *workflow.MutableState) error {
+	err = sh.transact(ctx, k, func(rc *runContext, ms *workflow.MutableState) error {
 		if err := workflowTaskFor(ms, req.Token); err != nil {
 			return err
 		}
 		ms.In.NamespaceIDs = nsIDs
+		ms.In.UndeliveredUpdates = rc.updates.undelivered(req.Token.StartedEventId)
 		if closesRun(req.Request.GetCommands()) {
 			if err := sh.prepareClose(ctx, k, ms); err != nil {
 				return err
@@ -172,6 +176,17 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 			}
 		}
 		return nil
+	}, func(rc *runContext) {
+		if res.Failed {
+			// The updates the task carried go out again with its retry.
+			return
+		}
+		if n := rc.updates.completed(req.Token.StartedEventId, req.Request.GetMessages(), res.Rejections, rc.state); n > 0 {
+			s.metrics.Counter(metricUpdatesRejected).Inc(int64(n))
+		}
+		if next != nil {
+			next.Messages = rc.updates.deliver(next.StartedEventId)
+		}
 	})
 	if err != nil {
 		return nil, err

@@ -28,6 +28,9 @@ type runContext struct {
 	// The run's WorkflowExecutionStarted attributes once read (retry and
 	// cron runs repeat its input). Guarded by lock.
 	start *historypb.WorkflowExecutionStartedEventAttributes
+	// Updates admitted but not yet accepted or rejected (update.go).
+	// Guarded by lock.
+	updates updateRegistry
 
 	mu      sync.Mutex
 	changed chan struct{}

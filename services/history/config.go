@@ -30,8 +30,14 @@ type Config struct {
 	// MaxPendingCancelRequests per run: cancellation requests to other
 	// workflows not yet delivered. Default 2,000 (Temporal's).
 	MaxPendingCancelRequests int
-	// LongPollTimeout caps how long GetWorkflowExecutionHistory and query
-	// waits block. Default 60 s (the SDK's deadline is 65-70 s).
+	// MaxInFlightUpdates per run: updates admitted or accepted and not yet
+	// completed. Default 10 (Temporal's); more answer ResourceExhausted.
+	MaxInFlightUpdates int
+	// MaxTotalUpdates per run: every update it admitted or accepted.
+	// Default 2,000 (Temporal's); more answer FailedPrecondition.
+	MaxTotalUpdates int
+	// LongPollTimeout caps how long GetWorkflowExecutionHistory, query and
+	// update waits block. Default 60 s (the SDK's deadline is 60-70 s).
 	LongPollTimeout time.Duration
 	// CacheSize is the number of runs whose state a shard keeps in memory.
 	// Default 4,096.
@@ -53,6 +59,8 @@ func DefaultConfig() Config {
 		MaxPendingChildWorkflows: 2000,
 		MaxPendingSignals:        2000,
 		MaxPendingCancelRequests: 2000,
+		MaxInFlightUpdates:       10,
+		MaxTotalUpdates:          2000,
 		LongPollTimeout:          60 * time.Second,
 		CacheSize:                4096,
 		HistoryPageSize:          1000,
@@ -85,6 +93,12 @@ func (c Config) withDefaults() Config {
 	if c.MaxPendingCancelRequests == 0 {
 		c.MaxPendingCancelRequests = d.MaxPendingCancelRequests
 	}
+	if c.MaxInFlightUpdates == 0 {
+		c.MaxInFlightUpdates = d.MaxInFlightUpdates
+	}
+	if c.MaxTotalUpdates == 0 {
+		c.MaxTotalUpdates = d.MaxTotalUpdates
+	}
 	if c.LongPollTimeout == 0 {
 		c.LongPollTimeout = d.LongPollTimeout
 	}
@@ -116,6 +130,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("history config: MaxPendingSignals must not be negative")
 	case c.MaxPendingCancelRequests < 0:
 		return fmt.Errorf("history config: MaxPendingCancelRequests must not be negative")
+	case c.MaxInFlightUpdates < 0:
+		return fmt.Errorf("history config: MaxInFlightUpdates must not be negative")
+	case c.MaxTotalUpdates < 0:
+		return fmt.Errorf("history config: MaxTotalUpdates must not be negative")
 	case c.LongPollTimeout < 0:
 		return fmt.Errorf("history config: LongPollTimeout must not be negative")
 	case c.CacheSize < 0:

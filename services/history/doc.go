@@ -22,4 +22,9 @@
 //   - A run created by another run's transaction (continue-as-new, retry,
 //     cron) is written in that transaction: its history first, then both
 //     states in one write that moves the workflow ID's current record.
+//   - Admitted workflow updates live in the run context's registry, in
+//     memory only, changed under the run's lock and only after the
+//     transaction that justifies the change committed; every workflow task
+//     that starts carries them all. Accepted updates are in the run's state
+//     (update.go, api_update.go).
 package history

@@ -14,4 +14,6 @@ const (
 	metricWorkflowsStarted     = "history_workflows_started"
 	metricWorkflowsClosed      = "history_workflows_closed"
 	metricHistoryLimitExceeded = "history_limit_exceeded"
+	metricUpdatesAdmitted      = "history_updates_admitted"
+	metricUpdatesRejected      = "history_updates_rejected"
 )

@@ -64,6 +64,15 @@ func (sh *shard) readRun(ctx context.Context, k runKey, fn func(s *persistencepb
 // whatever it produced is persisted atomically. If fn fails after changing
 // state, the cached state is dropped.
 func (sh *shard) updateRun(ctx context.Context, k runKey, fn func(ms *workflow.MutableState) error) error {
+	return sh.transact(ctx, k, func(_ *runContext, ms *workflow.MutableState) error { return fn(ms) }, nil)
+}
+
+// transact is updateRun with access to the run's context (its update
+// registry): fn runs the transaction, and committed, when set, runs after
+// the transaction committed (or changed nothing), still under the run's
+// lock, so that nothing sees the committed state before it ran. A run
+// that is closed afterwards has its admitted updates dropped.
+func (sh *shard) transact(ctx context.Context, k runKey, fn func(rc *runContext, ms *workflow.MutableState) error, committed func(rc *runContext)) error {
 	rc := sh.cache.pin(k)
 	defer sh.cache.unpin(rc)
 	if err := rc.acquire(ctx); err != nil {
@@ -79,25 +88,32 @@ func (sh *shard) updateRun(ctx context.Context, k runKey, fn func(ms *workflow.M
 	}
 	ms := workflow.Load(rc.state, sh.svc.deps.Clock.Now(), ns.FailoverVersion(), ns.Retention())
 	ms.In.Namespace = ns.Name()
-	if err := fn(ms); err != nil {
+	if err := fn(rc, ms); err != nil {
 		if ms.Dirty() {
 			rc.state = nil
 		}
 		return err
 	}
-	if !ms.Dirty() {
-		return nil
+	if ms.Dirty() {
+		sh.enforceHistoryLimits(ms)
+		if err := sh.persist(ctx, rc, ms, nil); err != nil {
+			rc.state = nil
+			return toServiceError(err)
+		}
 	}
-	sh.enforceHistoryLimits(ms)
-	if err := sh.persist(ctx, rc, ms, nil); err != nil {
-		rc.state = nil
-		return toServiceError(err)
+	if committed != nil {
+		committed(rc)
+	}
+	if rc.updates.len() > 0 && !ms.IsRunning() {
+		rc.updates.drop(updateAbortedError(rc.state))
 	}
 	return nil
 }
 
-// createRun persists a new run built by workflow.NewRun.
-func (sh *shard) createRun(ctx context.Context, ms *workflow.MutableState, args createArgs) error {
+// createRun persists a new run built by workflow.NewRun. created, when
+// set, runs after the write, still under the run's lock (update-with-start
+// admits its update there, so the first workflow task carries it).
+func (sh *shard) createRun(ctx context.Context, ms *workflow.MutableState, args createArgs, created func(rc *runContext)) error {
 	ei := ms.Info()
 	k := runKey{ei.NamespaceId, ei.WorkflowId, ei.RunId}
 	rc := sh.cache.pin(k)
@@ -112,6 +128,9 @@ func (sh *shard) createRun(ctx context.Context, ms *workflow.MutableState, args 
 	if err := sh.persist(ctx, rc, ms, &args); err != nil {
 		rc.state = nil
 		return err
+	}
+	if created != nil {
+		created(rc)
 	}
 	return nil
 }

@@ -174,6 +174,10 @@ func Apply(s *persistencepb.WorkflowMutableState, e *historypb.HistoryEvent) err
 		ei.NewExecutionRunId = e.GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 	case enumspb.EVENT_TYPE_MARKER_RECORDED:
 		// Markers change no server state.
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+		if err := applyUpdateEvent(s, e); err != nil {
+			return err
+		}
 	case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
 		a := e.GetStartChildWorkflowExecutionInitiatedEventAttributes()
 		s.ChildExecutionInfos[e.EventId] = &persistencepb.ChildExecutionInfo{

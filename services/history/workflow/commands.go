@@ -35,6 +35,9 @@ type CompletionResult struct {
 	FailedMsg   string
 	// A new workflow task was scheduled.
 	NewWorkflowTask bool
+	// Updates the worker rejected, in message order. A rejection writes no
+	// event: the shell gives the failure to the update's callers.
+	Rejections []UpdateRejection
 }
 
 // commandError rejects a completion with a cause the SDK understands.
@@ -52,10 +55,16 @@ func badCommand(cause enumspb.WorkflowTaskFailedCause, format string, args ...an
 // CompleteWorkflowTask applies a worker's completion of the in-flight task.
 // The caller has checked that the task token names the in-flight task.
 func (m *MutableState) CompleteWorkflowTask(req *workflowservice.RespondWorkflowTaskCompletedRequest, limits Limits) CompletionResult {
-	if err := m.validateCommands(req.Commands, limits); err != nil {
+	err := m.validateCommands(req.Commands, limits)
+	var plan *updatePlan
+	if err == nil {
+		plan, err = m.planUpdates(req, limits)
+	}
+	if err != nil {
 		m.FailWorkflowTask(err.cause, serverFailure(err.msg), req.Identity)
 		return CompletionResult{Failed: true, FailedCause: err.cause, FailedMsg: err.msg, NewWorkflowTask: true}
 	}
+	var res CompletionResult
 	wt := m.WorkflowTask()
 	completed := m.addEvent(&historypb.HistoryEvent{
 		EventType: enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
@@ -79,25 +88,34 @@ func (m *MutableState) CompleteWorkflowTask(req *workflowservice.RespondWorkflow
 		m.ClearSticky()
 	}
 	needTask := false
-	for _, c := range req.Commands {
+	for i, c := range req.Commands {
 		if !m.IsRunning() {
 			break
+		}
+		for _, st := range plan.at[i] {
+			m.applyUpdateStep(st, &res)
 		}
 		if m.applyCommand(c, completed.EventId) {
 			needTask = true
 		}
+	}
+	for _, st := range plan.after {
+		if !m.IsRunning() {
+			break
+		}
+		m.applyUpdateStep(st, &res)
 	}
 	if m.IsRunning() {
 		if m.HasBufferedEvents() {
 			needTask = true
 		}
 		m.flushBufferedEvents()
-		if needTask || req.ForceCreateNewWorkflowTask {
+		if needTask || req.ForceCreateNewWorkflowTask || m.In.UndeliveredUpdates {
 			m.ScheduleWorkflowTask()
-			return CompletionResult{NewWorkflowTask: true}
+			res.NewWorkflowTask = true
 		}
 	}
-	return CompletionResult{}
+	return res
 }
 
 // validateCommands checks every command before any is applied, so that a
@@ -227,6 +245,11 @@ func (m *MutableState) validateCommands(cmds []*commandpb.Command, limits Limits
 			if c.GetModifyWorkflowPropertiesCommandAttributes() == nil {
 				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES, "ModifyWorkflowPropertiesCommandAttributes is not set on command.")
 			}
+		case enumspb.COMMAND_TYPE_PROTOCOL_MESSAGE:
+			// The message it names is checked with the others (planUpdates).
+			if c.GetProtocolMessageCommandAttributes().GetMessageId() == "" {
+				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE, "ProtocolMessageCommandAttributes.MessageId is not set on command.")
+			}
 		default:
 			return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, "Command %v is not supported by this server yet.", c.CommandType)
 		}
@@ -288,6 +311,8 @@ func (m *MutableState) applyCommand(c *commandpb.Command, completedID int64) boo
 		m.addTimer(persistencepb.TaskType_TASK_TYPE_USER_TIMER, m.now.Add(a.StartToFireTimeout.AsDuration()), &persistencepb.HistoryTask{EventId: e.EventId})
 	case enumspb.COMMAND_TYPE_CANCEL_TIMER:
 		m.cancelTimer(c.GetCancelTimerCommandAttributes().TimerId, completedID)
+	case enumspb.COMMAND_TYPE_PROTOCOL_MESSAGE:
+		// Its message was applied just before (updatePlan).
 	case enumspb.COMMAND_TYPE_RECORD_MARKER:
 		a := c.GetRecordMarkerCommandAttributes()
 		m.addEvent(&historypb.HistoryEvent{

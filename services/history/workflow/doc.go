@@ -28,5 +28,10 @@
 //     (NextRun); the new run's WorkflowExecutionStarted links back to it and
 //     to its chain's first run (chain.go).
 //   - What the core cannot know itself (namespace names, the new run's ID,
-//     the run's start attributes) comes in as Inputs from the shell.
+//     the run's start attributes, whether admitted updates wait) comes in
+//     as Inputs from the shell.
+//   - A workflow update is accepted at most once and completed at most once,
+//     after its acceptance; UpdateInfos holds exactly the accepted updates,
+//     with the outcomes of the most recent completions (update.go). A
+//     rejection writes no event.
 package workflow

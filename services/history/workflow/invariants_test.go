@@ -214,6 +214,7 @@ func checkInvariants(t testingT, h *harness) {
 
 	checkChainInvariants(t, h)
 	checkExternalInvariants(t, h)
+	checkUpdateInvariants(t, h)
 
 	// Events are the truth: applying the written events (and then the
 	// buffered ones, as the buffer is part of the persisted state) to a
@@ -276,6 +277,9 @@ func eventDerived(s *persistencepb.WorkflowMutableState) *persistencepb.Workflow
 	}
 	if len(c.SignalInfos) == 0 {
 		c.SignalInfos = nil
+	}
+	if len(c.UpdateInfos) == 0 {
+		c.UpdateInfos = nil
 	}
 	return c
 }

@@ -52,6 +52,10 @@ type Inputs struct {
 	// Start is the run's WorkflowExecutionStarted attributes: a retry or
 	// cron run repeats its input. Required when NeedsStartAttributes.
 	Start *historypb.WorkflowExecutionStartedEventAttributes
+	// UndeliveredUpdates says that the shell holds admitted updates that
+	// the in-flight workflow task did not carry: its completion schedules
+	// the next task to carry them.
+	UndeliveredUpdates bool
 }
 
 // NeedsStartAttributes reports whether closing the run may start a retry

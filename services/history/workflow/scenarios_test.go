@@ -57,6 +57,11 @@ var scenarios = []struct {
 	{"child_side", scenarioChildSide},
 	{"external_requests", scenarioExternalRequests},
 	{"bad_chain_commands", scenarioBadChainCommands},
+	{"update_accept_complete_one_task", scenarioUpdateAcceptCompleteOneTask},
+	{"update_accept_then_complete_later", scenarioUpdateAcceptThenCompleteLater},
+	{"update_rejected", scenarioUpdateRejected},
+	{"update_duplicate_id", scenarioUpdateDuplicateID},
+	{"update_bad_messages", scenarioUpdateBadMessages},
 }
 
 func TestTranscripts(t *testing.T) {

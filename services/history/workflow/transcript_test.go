@@ -73,6 +73,10 @@ type harness struct {
 	// the run the last step created, until continueChain moves to it.
 	runs int
 	next *MutableState
+
+	// undeliveredUpdates plays the shell's registry: admitted updates wait
+	// that the in-flight task does not carry (Inputs.UndeliveredUpdates).
+	undeliveredUpdates bool
 }
 
 // inputs are what the shell would look up for a transaction.
@@ -85,6 +89,7 @@ func (h *harness) inputs() Inputs {
 	if len(h.written) > 0 {
 		in.Start = h.written[0].GetWorkflowExecutionStartedEventAttributes()
 	}
+	in.UndeliveredUpdates = h.undeliveredUpdates
 	return in
 }
 
@@ -225,6 +230,9 @@ func (h *harness) completeWorkflowTask(cmds ...*commandpb.Command) {
 func (h *harness) completeWorkflowTaskReq(req *workflowservice.RespondWorkflowTaskCompletedRequest, limits Limits) {
 	h.t.Helper()
 	title := "worker completes workflow task: " + describeCommands(req.Commands)
+	if len(req.Messages) > 0 {
+		title += " messages " + describeMessages(req.Messages)
+	}
 	if req.ForceCreateNewWorkflowTask {
 		title += " force_create_new_workflow_task"
 	}
@@ -234,7 +242,7 @@ func (h *harness) completeWorkflowTaskReq(req *workflowservice.RespondWorkflowTa
 		if r.Failed {
 			return fmt.Sprintf("rejected cause=%s msg=%q new_workflow_task=%v", r.FailedCause.String(), r.FailedMsg, r.NewWorkflowTask)
 		}
-		return fmt.Sprintf("accepted new_workflow_task=%v", r.NewWorkflowTask)
+		return fmt.Sprintf("accepted new_workflow_task=%v", r.NewWorkflowTask) + renderRejections(r.Rejections)
 	})
 }
 
@@ -741,6 +749,8 @@ func (h *harness) renderEvent(e *historypb.HistoryEvent) string {
 	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
 		a := e.GetWorkflowExecutionTimedOutEventAttributes()
 		add("retry_state=%s", retryState(a.RetryState))
+	case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
+		renderUpdateEvent(e, add)
 	default:
 		h.renderChainEvent(e, add)
 	}
@@ -862,6 +872,7 @@ func (h *harness) renderState(m *MutableState) string {
 		fmt.Fprintf(&b, "  version_history=[%s]\n", strings.Join(parts, " "))
 	}
 	b.WriteString(h.renderExternalState(s))
+	b.WriteString(renderUpdateState(s))
 	if ei.Memo != nil {
 		fmt.Fprintf(&b, "  memo=%s\n", renderPayloadMap(ei.Memo.Fields))
 	}
@@ -897,6 +908,8 @@ func describeCommand(c *commandpb.Command) string {
 		return fmt.Sprintf("%s(%s)", name, c.GetCancelTimerCommandAttributes().GetTimerId())
 	case enumspb.COMMAND_TYPE_RECORD_MARKER:
 		return fmt.Sprintf("%s(%s)", name, c.GetRecordMarkerCommandAttributes().GetMarkerName())
+	case enumspb.COMMAND_TYPE_PROTOCOL_MESSAGE:
+		return fmt.Sprintf("%s(%s)", name, c.GetProtocolMessageCommandAttributes().GetMessageId())
 	}
 	return name
 }
