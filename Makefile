@@ -5,7 +5,7 @@
 #   make build   bin/meridian
 #   make lint    golangci-lint (pinned, installed into ./bin)
 #   make proto   regenerate the committed gRPC/protobuf code (pinned tools)
-#   make bench   Go benchmarks
+#   make bench   benchmark suite on a fresh dev server (benchmarks/results/<date>/)
 #   make fmt     gofmt every Go file
 #   make cassandra-up    start the local test Cassandra (127.0.0.1:9042) and leave it running
 #   make cassandra-down  stop it
@@ -98,8 +98,14 @@ cassandra-down:
 bench-cassandra: check-go cassandra-up
 	$(WITH_CASSANDRA) $(GO) test -run='^$$' -bench=. -benchmem -timeout $(TEST_TIMEOUT) ./persistence/cassandra/
 
-bench: check-go
-	$(GO) test -run='^$$' -bench=. -benchmem -timeout $(TEST_TIMEOUT) ./...
+# The standard suite of benchmarks/suite.sh: a fresh `start-dev` on a
+# durable temporary data dir, `meridian bench` with the SDK worker (100 and
+# 1 in flight) and the lean driver (200 in flight), and the driver's own
+# ceiling on the in-process fake server; JSON, SVG and summary.md land in
+# benchmarks/results/<UTC date>/ (about two minutes; docs/benchmarks.md).
+# Go benchmarks: go test -run='^$' -bench=. ./benchmarks/...
+bench: build
+	benchmarks/suite.sh $(BIN)/meridian
 
 fmt: check-go
 	gofmt -w $$(find . -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path './proto/.deps/*')

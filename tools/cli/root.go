@@ -119,6 +119,7 @@ func (a *App) NewRootCommand() *cobra.Command {
 		a.newWorkflowCommand(),
 		a.newSchemaCommand(),
 		a.newVersionCommand(),
+		a.newBenchCommand(),
 	)
 	return root
 }

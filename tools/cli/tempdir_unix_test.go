@@ -26,7 +26,7 @@ func TestSweepStaleDevDirs(t *testing.T) {
 	crashed := mk(devTempPrefix + "crashed")
 	stores, err := embedded.Open(crashed, embedded.Options{})
 	require.NoError(t, err)
-	require.NoError(t, stores.Close()) // lock released, files left: like SIGKILL
+	require.NoError(t, stores.Close())       // lock released, files left: like SIGKILL
 	fresh := mk(devTempPrefix + "fresh")     // no LOCK yet: a server starting up
 	old := mk(devTempPrefix + "old-no-lock") // no LOCK, long ago
 	past := time.Now().Add(-time.Hour)
