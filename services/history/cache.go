@@ -18,6 +18,7 @@ type runKey struct {
 // a channel closed whenever a transaction commits (for long polls).
 type runContext struct {
 	key  runKey
+	sh   *shard
 	lock chan struct{}
 
 	// Guarded by lock.
@@ -38,17 +39,30 @@ type runContext struct {
 	elem    *list.Element
 }
 
-// acquire locks the run or fails when ctx ends first.
+// acquire locks the run or fails when ctx ends first. Holding the lock
+// counts as a transaction in flight on the shard (shard.enter), so it
+// fails too, without waiting for the lock, when the shard is closed or
+// being handed over.
 func (rc *runContext) acquire(ctx context.Context) error {
+	if err := rc.sh.admits(); err != nil {
+		return err
+	}
 	select {
 	case rc.lock <- struct{}{}:
-		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if err := rc.sh.enter(); err != nil {
+		<-rc.lock
+		return err
+	}
+	return nil
 }
 
-func (rc *runContext) release() { <-rc.lock }
+func (rc *runContext) release() {
+	rc.sh.exit()
+	<-rc.lock
+}
 
 // watch returns a channel closed at the next commit.
 func (rc *runContext) watch() <-chan struct{} {
@@ -84,7 +98,7 @@ func (c *cache) pin(k runKey) *runContext {
 	defer c.mu.Unlock()
 	rc := c.runs[k]
 	if rc == nil {
-		rc = &runContext{key: k, lock: make(chan struct{}, 1), changed: make(chan struct{})}
+		rc = &runContext{key: k, sh: c.sh, lock: make(chan struct{}, 1), changed: make(chan struct{})}
 		c.runs[k] = rc
 		rc.elem = c.lru.PushFront(rc)
 	} else {
@@ -121,5 +135,19 @@ func (c *cache) drop(k runKey) {
 	if rc := c.runs[k]; rc != nil && rc.pins == 0 {
 		c.lru.Remove(rc.elem)
 		delete(c.runs, k)
+	}
+}
+
+// wakeAll wakes every waiter on the cached runs (the shard is going away:
+// they look again and answer).
+func (c *cache) wakeAll() {
+	c.mu.Lock()
+	rcs := make([]*runContext, 0, len(c.runs))
+	for _, rc := range c.runs {
+		rcs = append(rcs, rc)
+	}
+	c.mu.Unlock()
+	for _, rc := range rcs {
+		rc.notify()
 	}
 }

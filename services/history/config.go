@@ -46,6 +46,8 @@ type Config struct {
 	HistoryPageSize int
 	// Queue configures the shards' task queues.
 	Queue queues.Config
+	// Controller tunes shard acquisition and release (controller.go).
+	Controller ControllerConfig
 }
 
 // DefaultConfig returns the defaults.
@@ -64,6 +66,7 @@ func DefaultConfig() Config {
 		LongPollTimeout:          60 * time.Second,
 		CacheSize:                4096,
 		HistoryPageSize:          1000,
+		Controller:               DefaultControllerConfig(),
 	}
 }
 
@@ -108,6 +111,7 @@ func (c Config) withDefaults() Config {
 	if c.HistoryPageSize == 0 {
 		c.HistoryPageSize = d.HistoryPageSize
 	}
+	c.Controller = c.Controller.withDefaults()
 	return c
 }
 
@@ -141,5 +145,5 @@ func (c Config) Validate() error {
 	case c.HistoryPageSize < 0:
 		return fmt.Errorf("history config: HistoryPageSize must not be negative")
 	}
-	return nil
+	return c.Controller.Validate()
 }

@@ -7,6 +7,14 @@
 // Invariants:
 //   - A shard is used only while this host holds its range_id; any write that
 //     finds the range moved drops the shard at once (ownership lost).
+//   - The shard controller (controller.go) holds exactly the shards that
+//     Deps.Ownership assigns (all of them in a single-host region; a
+//     ring's share otherwise, ownership.go). A released shard takes no new
+//     transaction, drains the running ones, stops its queues and clears
+//     its record's owner before it is forgotten; an acquirer waits for a
+//     live previous owner's release (bounded) before bumping the range. A
+//     request for a shard not held fails with
+//     *historyservice.ShardNotOwnedError naming the owner when known.
 //   - One transaction at a time per run (the run's context lock); a failed
 //     transaction drops the cached state so the next one reloads from the store.
 //   - Events are appended before the state write that makes them visible.

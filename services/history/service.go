@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"github.com/uber-go/tally/v4"
-	"go.temporal.io/api/serviceerror"
 	"go.uber.org/zap"
 
 	"github.com/meridian-dev/meridian/api/matchingservice"
@@ -27,21 +26,22 @@ type Deps struct {
 	Metrics    tally.Scope
 	// HostID identifies this process in shard ownership records.
 	HostID string
+	// Ownership says which shards this host owns. Nil means every shard
+	// (StaticOwnership{Self: HostID}): a single-host region.
+	Ownership ShardOwnership
 	// Seed seeds the randomness of retry jitter.
 	Seed int64
 }
 
 // Service implements historyservice.HistoryServiceServer over the shards
-// this host owns (all of them, until the ring assigns shards).
+// this host owns, as Deps.Ownership assigns them (controller.go). A request
+// about another shard fails with *historyservice.ShardNotOwnedError.
 type Service struct {
 	cfg     Config
 	deps    Deps
 	logger  *zap.Logger
 	metrics tally.Scope
-
-	mu     sync.Mutex
-	shards map[int32]*shard
-	closed bool
+	ctl     *controller
 
 	rndMu sync.Mutex
 	rnd   *rand.Rand
@@ -62,36 +62,39 @@ func NewService(cfg Config, deps Deps) (*Service, error) {
 	if deps.Metrics == nil {
 		deps.Metrics = tally.NoopScope
 	}
-	return &Service{
+	if deps.Ownership == nil {
+		deps.Ownership = StaticOwnership{Self: deps.HostID}
+	}
+	if ro, ok := deps.Ownership.(*RingOwnership); ok && ro.Self() != deps.HostID {
+		return nil, fmt.Errorf("history: Deps.HostID %q must be the ring node name %q", deps.HostID, ro.Self())
+	}
+	s := &Service{
 		cfg:     cfg,
 		deps:    deps,
 		logger:  deps.Logger.Named("history"),
 		metrics: deps.Metrics.SubScope("history"),
-		shards:  map[int32]*shard{},
 		rnd:     rand.New(rand.NewPCG(uint64(deps.Seed), 0x6d65726964696e)),
-	}, nil
+	}
+	s.ctl = newController(s, deps.Ownership)
+	return s, nil
 }
 
-// Start acquires every shard (single-host mode).
+// Start takes the first assignment of Deps.Ownership and returns once its
+// shards are acquired (every shard, in a single-host region); later
+// assignments are followed in the background.
 func (s *Service) Start(ctx context.Context) error {
-	for id := int32(1); id <= s.cfg.NumShards; id++ {
-		if _, err := s.shard(ctx, id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.ctl.start(ctx)
 }
 
-// Stop releases the shards: queues stop and flush their ack levels.
+// Stop releases the shards: running transactions drain, queues stop and
+// flush their ack levels.
 func (s *Service) Stop() {
-	s.mu.Lock()
-	s.closed = true
-	shards := s.shards
-	s.shards = map[int32]*shard{}
-	s.mu.Unlock()
-	for _, sh := range shards {
-		sh.stop()
-	}
+	s.ctl.stop()
+}
+
+// Shards describes the shards this host holds, by ID.
+func (s *Service) Shards() []ShardStatus {
+	return s.ctl.statuses()
 }
 
 func (s *Service) newRand() *rand.Rand {
@@ -110,22 +113,10 @@ func ShardID(namespaceID, workflowID string, numShards int32) int32 {
 	return int32(h.Sum32()%uint32(numShards)) + 1
 }
 
-// shard returns the owned shard, acquiring it when needed.
+// shard returns shard id if this host owns it (waiting briefly while it is
+// being acquired), else a *historyservice.ShardNotOwnedError.
 func (s *Service) shard(ctx context.Context, id int32) (*shard, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, serviceerror.NewUnavailable("history service is stopping")
-	}
-	if sh := s.shards[id]; sh != nil && !sh.isClosed() {
-		return sh, nil
-	}
-	sh, err := s.acquireShard(ctx, id)
-	if err != nil {
-		return nil, toServiceError(err)
-	}
-	s.shards[id] = sh
-	return sh, nil
+	return s.ctl.shard(ctx, id)
 }
 
 func (s *Service) shardFor(ctx context.Context, namespaceID, workflowID string) (*shard, error) {
@@ -134,10 +125,5 @@ func (s *Service) shardFor(ctx context.Context, namespaceID, workflowID string) 
 
 // dropShard forgets a shard whose ownership was lost.
 func (s *Service) dropShard(sh *shard) {
-	s.mu.Lock()
-	if s.shards[sh.id] == sh {
-		delete(s.shards, sh.id)
-	}
-	s.mu.Unlock()
-	sh.stop()
+	s.ctl.drop(sh)
 }

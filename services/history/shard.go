@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/meridian-dev/meridian/api/historyservice"
 	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 	"github.com/meridian-dev/meridian/services/history/queues"
@@ -34,12 +35,23 @@ type shard struct {
 	closed     bool
 	// In-flight range-fenced writes; range renewal waits for them.
 	writers sync.WaitGroup
+	// inflight counts the transactions running on the shard (run locks
+	// held, see enter); once draining is set no new one starts, and drained
+	// is closed when the last one ends. newOwner is who gets the shard.
+	inflight int
+	draining bool
+	newOwner string
+	drained  chan struct{}
 
 	cache  *cache
 	queues map[persistencepb.TaskCategory]*queues.Queue
 }
 
-var errShardClosed = errors.New("history: shard closed")
+// notOwnedLocked is the error of an operation on a closed (released or
+// lost) or draining shard: this host does not own it (any more).
+func (sh *shard) notOwnedLocked() error {
+	return &historyservice.ShardNotOwnedError{ShardID: sh.id, Owner: sh.newOwner}
+}
 
 // acquireShard takes ownership of shard id by bumping its range_id.
 func (s *Service) acquireShard(ctx context.Context, id int32) (*shard, error) {
@@ -125,7 +137,7 @@ func (sh *shard) persistAck(ctx context.Context, cat persistencepb.TaskCategory,
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.closed {
-		return errShardClosed
+		return sh.notOwnedLocked()
 	}
 	next := cloneShardInfo(sh.info)
 	switch cat {
@@ -156,7 +168,7 @@ func (sh *shard) allocate(ctx context.Context, tasks []*persistencepb.HistoryTas
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.closed {
-		return 0, nil, errShardClosed
+		return 0, nil, sh.notOwnedLocked()
 	}
 	n := int64(len(tasks) + 1)
 	if sh.nextTaskID+n > sh.maxTaskID {
@@ -211,6 +223,19 @@ func (sh *shard) allocate(ctx context.Context, tasks []*persistencepb.HistoryTas
 	return txnID, reservations, nil
 }
 
+// markReleased writes Owner "" into the stopped shard's record, telling
+// the next owner that it may acquire the shard without waiting out
+// HandoffTimeout. Conditional on the range like every write: after the
+// next owner acquired the shard it fails, harmlessly.
+func (sh *shard) markReleased(ctx context.Context) error {
+	sh.mu.Lock()
+	next := cloneShardInfo(sh.info)
+	sh.mu.Unlock()
+	next.Owner = ""
+	next.UpdateTime = timestamppb.New(sh.svc.deps.Clock.Now())
+	return sh.svc.deps.Stores.Shard.UpdateShard(ctx, next, next.RangeId)
+}
+
 // handleWriteErrorLocked drops the shard when a write says another host owns it.
 func (sh *shard) handleWriteErrorLocked(err error) {
 	if persistence.IsShardOwnershipLost(err) && !sh.closed {
@@ -227,10 +252,62 @@ func (sh *shard) handleWriteError(err error) {
 	sh.handleWriteErrorLocked(err)
 }
 
-func (sh *shard) isClosed() bool {
+// enter admits a transaction (a run lock taken) unless the shard is
+// closed (released or lost) or being handed over; exit ends it.
+func (sh *shard) enter() error {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	return sh.closed
+	if sh.closed || sh.draining {
+		return sh.notOwnedLocked()
+	}
+	sh.inflight++
+	return nil
+}
+
+// admits is enter's check alone, for callers about to wait for a run lock.
+func (sh *shard) admits() error {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.closed || sh.draining {
+		return sh.notOwnedLocked()
+	}
+	return nil
+}
+
+func (sh *shard) exit() {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.inflight--
+	if sh.inflight == 0 && sh.drained != nil {
+		close(sh.drained)
+		sh.drained = nil
+	}
+}
+
+// drain stops new transactions on the shard (they fail with
+// ShardNotOwnedError naming owner), wakes its long polls so that they
+// answer, and waits until the running transactions end or ctx does. It
+// reports whether they ended.
+func (sh *shard) drain(ctx context.Context, owner string) bool {
+	sh.mu.Lock()
+	sh.draining = true
+	sh.newOwner = owner
+	wait := sh.drained
+	if wait == nil && sh.inflight > 0 {
+		wait = make(chan struct{})
+		sh.drained = wait
+	}
+	sh.mu.Unlock()
+	sh.cache.wakeAll()
+	if wait == nil {
+		return true
+	}
+	select {
+	case <-wait:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // stop stops the shard's queues; the shard is unusable afterwards.
@@ -243,6 +320,8 @@ func (sh *shard) stop() {
 	sh.mu.Lock()
 	sh.closed = true
 	sh.mu.Unlock()
+	// Long polls on the shard answer now rather than at their timeout.
+	sh.cache.wakeAll()
 }
 
 // toServiceError maps a persistence error to what a caller can act on.
@@ -261,8 +340,11 @@ func toServiceError(err error) error {
 		return serviceerror.NewCanceled(err.Error())
 	case errors.Is(err, persistence.ErrNotFound):
 		return serviceerror.NewNotFound("workflow execution not found")
-	case persistence.IsShardOwnershipLost(err), errors.Is(err, errShardClosed):
-		return serviceerror.NewUnavailable("shard moved, retry: " + err.Error())
+	case persistence.IsShardOwnershipLost(err):
+		// Another host acquired the shard: the write did nothing.
+		var lost *persistence.ShardOwnershipLostError
+		errors.As(err, &lost)
+		return &historyservice.ShardNotOwnedError{ShardID: lost.ShardID}
 	}
 	return serviceerror.NewUnavailable(err.Error())
 }

@@ -327,8 +327,9 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 func (sh *shard) write(ctx context.Context, fn func(rangeID int64) error) error {
 	sh.mu.Lock()
 	if sh.closed {
+		err := sh.notOwnedLocked()
 		sh.mu.Unlock()
-		return errShardClosed
+		return err
 	}
 	rangeID := sh.info.RangeId
 	sh.writers.Add(1)
