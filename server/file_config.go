@@ -33,7 +33,20 @@ type FileConfig struct {
 		Address string `yaml:"address"`
 		Pprof   bool   `yaml:"pprof"`
 	} `yaml:"metrics"`
-	Log struct {
+	// Membership makes this process one host of a region of many: see
+	// MembershipConfig. Absent: every service in this process.
+	Membership *struct {
+		NodeName         string        `yaml:"node_name"`
+		BindAddress      string        `yaml:"bind_address"`
+		AdvertiseAddress string        `yaml:"advertise_address"`
+		Seeds            []string      `yaml:"seeds"`
+		RPCAddress       string        `yaml:"rpc_address"`
+		JoinTimeout      time.Duration `yaml:"join_timeout"`
+	} `yaml:"membership"`
+	// Services is --services, not a key of the file: the services this
+	// process runs. Nil means AllServices.
+	Services []string `yaml:"-"`
+	Log      struct {
 		Level  string `yaml:"level"`
 		Format string `yaml:"format"`
 	} `yaml:"log"`
@@ -152,7 +165,20 @@ func (fc *FileConfig) Region() (Config, error) {
 		Pprof:                    fc.Metrics.Pprof,
 		InitialFailoverVersion:   fc.Cluster.InitialFailoverVersion,
 		FailoverVersionIncrement: fc.Cluster.FailoverVersionIncrement,
+		Membership:               fc.membership(),
+		Services:                 fc.Services,
 	}, nil
+}
+
+func (fc *FileConfig) membership() *MembershipConfig {
+	m := fc.Membership
+	if m == nil {
+		return nil
+	}
+	return &MembershipConfig{
+		NodeName: m.NodeName, BindAddress: m.BindAddress, AdvertiseAddress: m.AdvertiseAddress,
+		Seeds: m.Seeds, RPCAddress: m.RPCAddress, JoinTimeout: m.JoinTimeout,
+	}
 }
 
 func (fc *FileConfig) cassandraConfig() cassandra.Config {

@@ -9,7 +9,7 @@ import (
 )
 
 func TestSampleConfigsLoad(t *testing.T) {
-	for _, name := range []string{"cassandra.yaml", "embedded.yaml"} {
+	for _, name := range []string{"cassandra.yaml", "embedded.yaml", "cluster-node1.yaml"} {
 		fc, err := LoadFileConfig(filepath.Join("..", "deploy", "config", name))
 		require.NoError(t, err, name)
 		rc, err := fc.Region()

@@ -44,6 +44,7 @@ type Region struct {
 	root     *metrics.Root
 	mserver  *metrics.Server
 	served   chan error
+	member   *member // set when cfg.Membership is (multihost.go)
 }
 
 // historyRef lets matching be built before history: the in-process
@@ -107,53 +108,61 @@ func Start(ctx context.Context, cfg Config, open StoreOpener, logger *zap.Logger
 	numShards := md.HistoryShardCount
 	clk := clock.Real()
 	registry := namespace.NewRegistry(d.stores.Namespace, clk, 0)
-	hostID := cfg.ClusterName + "-" + uuid.NewString()
+	if cfg.Membership != nil {
+		if err := d.startMember(ctx, md, registry, clk, scope); err != nil {
+			return nil, err
+		}
+	} else {
+		hostID := cfg.ClusterName + "-" + uuid.NewString()
 
-	hist := &historyRef{}
-	d.matching, err = matching.NewService(matching.DefaultConfig(), matching.Deps{
-		TaskStore: d.stores.Task, History: hist, Clock: clk, Logger: logger, Metrics: scope,
-	})
-	if err != nil {
-		return nil, err
-	}
-	hcfg := history.DefaultConfig()
-	if cfg.History != nil {
-		hcfg = *cfg.History
-	}
-	hcfg.NumShards = numShards
-	d.history, err = history.NewService(hcfg, history.Deps{
-		Stores: d.stores, Namespaces: registry, Matching: d.matching, Clock: clk, Logger: logger,
-		Metrics: scope, HostID: hostID, Seed: time.Now().UnixNano(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	hist.HistoryServiceServer = d.history
-	fcfg := frontend.DefaultConfig()
-	fcfg.InitialFailoverVersion = md.InitialFailoverVersion
-	d.frontend, err = frontend.NewService(fcfg, frontend.Deps{
-		Namespaces: registry, NamespaceStore: d.stores.Namespace, Visibility: d.stores.Visibility,
-		ClusterName: cfg.ClusterName, History: d.history, Matching: d.matching,
-		Clock: clk, Logger: logger, Metrics: scope,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := d.matching.Start(); err != nil {
-		return nil, err
-	}
-	if err := d.history.Start(ctx); err != nil {
-		return nil, err
+		hist := &historyRef{}
+		d.matching, err = matching.NewService(matching.DefaultConfig(), matching.Deps{
+			TaskStore: d.stores.Task, History: hist, Clock: clk, Logger: logger, Metrics: scope,
+		})
+		if err != nil {
+			return nil, err
+		}
+		hcfg := history.DefaultConfig()
+		if cfg.History != nil {
+			hcfg = *cfg.History
+		}
+		hcfg.NumShards = numShards
+		d.history, err = history.NewService(hcfg, history.Deps{
+			Stores: d.stores, Namespaces: registry, Matching: d.matching, Clock: clk, Logger: logger,
+			Metrics: scope, HostID: hostID, Seed: time.Now().UnixNano(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		hist.HistoryServiceServer = d.history
+		fcfg := frontend.DefaultConfig()
+		fcfg.InitialFailoverVersion = md.InitialFailoverVersion
+		d.frontend, err = frontend.NewService(fcfg, frontend.Deps{
+			Namespaces: registry, NamespaceStore: d.stores.Namespace, Visibility: d.stores.Visibility,
+			ClusterName: cfg.ClusterName, History: d.history, Matching: d.matching,
+			Clock: clk, Logger: logger, Metrics: scope,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := d.matching.Start(); err != nil {
+			return nil, err
+		}
+		if err := d.history.Start(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := d.bootstrapNamespaces(ctx); err != nil {
 		return nil, err
 	}
-	d.listener, err = net.Listen("tcp", cfg.FrontendAddress)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.FrontendAddress, err)
+	if d.frontend != nil {
+		d.listener, err = net.Listen("tcp", cfg.FrontendAddress)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", cfg.FrontendAddress, err)
+		}
+		d.grpc = frontend.NewGRPCServer(d.frontend)
+		go func() { d.served <- d.grpc.Serve(d.listener) }()
 	}
-	d.grpc = frontend.NewGRPCServer(d.frontend)
-	go func() { d.served <- d.grpc.Serve(d.listener) }()
 	if cfg.MetricsAddress != "" {
 		d.mserver, err = metrics.NewServer(metrics.ServerConfig{Address: cfg.MetricsAddress, EnablePprof: cfg.Pprof}, d.root.Handler(), logger)
 		if err != nil {
@@ -201,6 +210,9 @@ func (d *Region) Stop() {
 		d.frontend.Stop()
 		d.frontend = nil
 	}
+	if d.member != nil {
+		d.stopMember()
+	}
 	if d.matching != nil {
 		d.matching.Stop()
 		d.matching = nil
@@ -230,10 +242,15 @@ func ensureClusterMetadata(ctx context.Context, st persistence.ClusterMetadataSt
 			ClusterName: cfg.ClusterName, ClusterId: uuid.NewString(), HistoryShardCount: cfg.NumShards,
 			InitialFailoverVersion: cfg.InitialFailoverVersion, FailoverVersionIncrement: cfg.FailoverVersionIncrement, Version: 1,
 		}
-		if err := st.SaveClusterMetadata(ctx, md); err != nil {
+		err = st.SaveClusterMetadata(ctx, md)
+		if err == nil {
+			return md, nil
+		}
+		if !errors.Is(err, persistence.ErrConditionFailed) {
 			return nil, fmt.Errorf("save cluster metadata: %w", err)
 		}
-		return md, nil
+		// Another host of the region created it first: use theirs.
+		md, err = st.GetClusterMetadata(ctx, cfg.ClusterName)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read cluster metadata: %w", err)
@@ -248,6 +265,9 @@ func ensureClusterMetadata(ctx context.Context, st persistence.ClusterMetadataSt
 // bootstrapNamespaces registers the configured namespaces and search
 // attributes through the frontend, so the same rules apply as for users.
 func (d *Region) bootstrapNamespaces(ctx context.Context) error {
+	if d.frontend == nil {
+		return nil // a frontend of the region does it
+	}
 	for _, name := range d.cfg.Namespaces {
 		_, err := d.frontend.RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
 			Namespace:                        name,

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/meridian-dev/meridian/services/history"
@@ -46,6 +48,18 @@ type Config struct {
 	// cluster metadata on first start. Defaults 1 and 10.
 	InitialFailoverVersion   int64
 	FailoverVersionIncrement int64
+	// Membership, when set, makes this process one host of a region of
+	// many (multihost.go); nil runs every service in this process with
+	// in-process calls.
+	Membership *MembershipConfig
+	// Services are the services this process runs (--services). Default
+	// AllServices; a subset needs Membership.
+	Services []string
+}
+
+// runs reports whether the process runs service.
+func (c Config) runs(service string) bool {
+	return len(c.Services) == 0 || slices.Contains(c.Services, service)
 }
 
 func (c Config) withDefaults() Config {
@@ -96,6 +110,28 @@ func (c Config) Validate() error {
 		if err := c.History.Validate(); err != nil {
 			return fmt.Errorf("history: %w", err)
 		}
+	}
+	for _, s := range c.Services {
+		if !slices.Contains(AllServices, s) {
+			return fmt.Errorf("services: %q is not a service: want some of %s", s, strings.Join(AllServices, ","))
+		}
+	}
+	if c.Membership == nil {
+		for _, s := range []string{ServiceFrontend, ServiceHistory, ServiceMatching} {
+			if !c.runs(s) {
+				return fmt.Errorf("services: %s is not selected: running a subset of services needs a membership section", s)
+			}
+		}
+		return nil
+	}
+	if err := c.Membership.Validate(); err != nil {
+		return err
+	}
+	if _, port, _ := net.SplitHostPort(c.FrontendAddress); c.runs(ServiceFrontend) && port == "0" {
+		return fmt.Errorf("frontend address %q: with membership the ring advertises it: want a fixed port", c.FrontendAddress)
+	}
+	if c.runs(ServiceFrontend) && c.Membership.RPCAddress == c.FrontendAddress {
+		return fmt.Errorf("membership.rpc_address %q: the frontend address uses it", c.Membership.RPCAddress)
 	}
 	return nil
 }

@@ -118,6 +118,7 @@ func (a *App) NewRootCommand() *cobra.Command {
 		a.newNamespaceCommand(),
 		a.newWorkflowCommand(),
 		a.newSchemaCommand(),
+		a.newClusterCommand(),
 		a.newVersionCommand(),
 		a.newBenchCommand(),
 	)
