@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
@@ -133,16 +133,15 @@ func printMembers(w io.Writer, nodes []ring.Node, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(infos)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tGOSSIP\tROLES")
+	t := newTable("NAME", "GOSSIP", "ROLES")
 	for _, n := range nodes {
 		var roles []string
 		for _, r := range n.Roles() {
 			roles = append(roles, r+"="+n.RPCAddresses[r])
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Name, n.GossipAddr, strings.Join(roles, " "))
+		t.row(n.Name, n.GossipAddr, strings.Join(roles, " "))
 	}
-	return tw.Flush()
+	return t.writeTo(w)
 }
 
 // ShardRecord is one line of `meridian cluster shards -o json`.
@@ -232,8 +231,7 @@ func printShards(w io.Writer, recs []ShardRecord, asJSON bool) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(recs)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SHARD\tOWNER\tRANGE_ID\tACQUIRED\tUPDATED")
+	t := newTable("SHARD", "OWNER", "RANGE_ID", "ACQUIRED", "UPDATED")
 	ts := func(t *time.Time) string {
 		if t == nil {
 			return "-"
@@ -245,9 +243,9 @@ func printShards(w io.Writer, recs []ShardRecord, asJSON bool) error {
 		if owner == "" {
 			owner = "-"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\n", r.ShardID, owner, r.RangeID, ts(r.Acquired), ts(r.Updated))
+		t.row(strconv.Itoa(int(r.ShardID)), owner, strconv.FormatInt(r.RangeID, 10), ts(r.Acquired), ts(r.Updated))
 	}
-	return tw.Flush()
+	return t.writeTo(w)
 }
 
 // splitIPPortFlag splits an ip:port flag value.

@@ -144,7 +144,8 @@ func TestServerStartServices(t *testing.T) {
 			got = fc
 			return nil
 		}
-		return h, h.run(args...)
+		code := h.run(args...)
+		return h, code
 	}
 	h, code := run("server", "start", "--config", multi, "--services", "history,matching")
 	require.Equal(t, exitOK, code, h.stderr.String())
