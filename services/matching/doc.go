@@ -36,5 +36,11 @@
 //     forward; it is persisted with UpdateTaskQueue and tasks below it are
 //     deleted with CompleteTasksLessThan, both periodically in batches and on
 //     a clean stop.
+//   - A poll response's backlog_count_hint counts only tasks a poller could
+//     still take, never those other pollers hold while history records
+//     their start. The Go SDK moves all its pollers to a sticky queue whose
+//     last hint was positive, so a sticky poll starting shortly after a
+//     positive hint waits only briefly: a poller must not sit out a long
+//     poll on an empty sticky queue while its normal queue goes unpolled.
 //   - Time comes only from the injected clock.Clock.
 package matching

@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"context"
 	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
 )
 
 // The matcher is the in-memory meeting point of a partition's tasks and
@@ -238,9 +240,44 @@ func (m *taskQueueManager) waitingPollers() int {
 	return m.waiters.Len()
 }
 
-// backlogHint is the backlog size reported to pollers.
+// backlogHint is the backlog_count_hint of a poll response: the tasks still
+// waiting in the partition for a poller (buffered, written but not yet read,
+// or offered by an Add). Tasks other pollers hold while history records their
+// start are not counted, since no poller can take them. This matters: while
+// a sticky queue's last hint is positive the Go SDK sends all its workflow
+// pollers there, and only an empty or failed poll clears the hint. A hint
+// that counted a task already taken parked every poller on an empty sticky
+// queue while the normal queue's tasks waited out a whole long poll.
 func (m *taskQueueManager) backlogHint() int64 {
+	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.backlogSizeLocked()
+	n := int64(len(m.buffer)+m.syncWait.Len()) + m.ownUnread
+	if n > 0 {
+		m.hintedAt = now
+	}
+	return n
+}
+
+// Even an exact hint is stale by the time the worker acts on it: its other
+// pollers may have taken the hinted tasks meanwhile, and the SDK keeps
+// whichever hint it processed last, so all its pollers can still end up on
+// an empty sticky queue. A poll that starts on a sticky queue within
+// hintedPollWindow of the last positive hint therefore waits at most
+// hintedPollWait: its empty answer makes the SDK drop the hint and poll the
+// normal queue again. Polls that find a task are not affected.
+const (
+	hintedPollWindow = time.Second
+	hintedPollWait   = 100 * time.Millisecond
+)
+
+// recentlyHinted reports whether a poll starting at now may have been sent
+// by a stale positive hint (see hintedPollWindow).
+func (m *taskQueueManager) recentlyHinted(now time.Time) bool {
+	if m.kind != enumspb.TASK_QUEUE_KIND_STICKY {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.hintedAt.IsZero() && now.Sub(m.hintedAt) < hintedPollWindow
 }

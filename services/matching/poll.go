@@ -30,7 +30,8 @@ func pollWait(cfg *Config, now time.Time, deadline time.Time, hasDeadline bool) 
 }
 
 // startPoll acquires the partition and returns a context that ends when the
-// poll expires (or ctx ends).
+// poll expires (or ctx ends). A sticky poll right after a positive backlog
+// hint expires early (see hintedPollWait).
 func (s *Service) startPoll(ctx context.Context, key partitionKey, kind enumspb.TaskQueueKind, identity string, rate float64) (*taskQueueManager, context.Context, func(), error) {
 	m, err := s.getManager(ctx, key, kind)
 	if err != nil {
@@ -38,7 +39,11 @@ func (s *Service) startPoll(ctx context.Context, key partitionKey, kind enumspb.
 	}
 	m.recordPoller(identity, rate)
 	deadline, ok := ctx.Deadline()
-	wait := pollWait(&s.cfg, s.clock.Now(), deadline, ok)
+	now := s.clock.Now()
+	wait := pollWait(&s.cfg, now, deadline, ok)
+	if m.recentlyHinted(now) {
+		wait = min(wait, hintedPollWait)
+	}
 	pollCtx, cancel := context.WithCancel(ctx)
 	if wait <= 0 {
 		cancel()

@@ -74,6 +74,7 @@ type taskQueueManager struct {
 	queries  list.List // *internalTask (query), oldest first
 	syncWait list.List // *internalTask (sync) waiting for a poller
 	buffer   []*internalTask
+	hintedAt time.Time // when a poll response last carried a positive backlog hint
 	// Backlog read state.
 	acks         ackTracker
 	maxReadLevel int64 // every allocated ID at or below this is written (or failed)
