@@ -1,7 +1,9 @@
 package frontend
 
 import (
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 )
@@ -54,10 +56,7 @@ func (v validator) respondWorkflowTaskCompleted(r *workflowservice.RespondWorkfl
 	if r == nil {
 		return serviceerror.NewInvalidArgument(msgRequestNil)
 	}
-	if err := v.length("Namespace", r.GetNamespace()); err != nil {
-		return err
-	}
-	if err := v.length("Identity", r.GetIdentity()); err != nil {
+	if err := v.byToken(r); err != nil {
 		return err
 	}
 	if err := v.length("BinaryChecksum", r.GetBinaryChecksum()); err != nil { //nolint:staticcheck // deprecated but still sent by older SDKs
@@ -93,10 +92,7 @@ func (v validator) respondWorkflowTaskFailed(r *workflowservice.RespondWorkflowT
 	if r == nil {
 		return serviceerror.NewInvalidArgument(msgRequestNil)
 	}
-	if err := v.length("Namespace", r.GetNamespace()); err != nil {
-		return err
-	}
-	if err := v.length("Identity", r.GetIdentity()); err != nil {
+	if err := v.byToken(r); err != nil {
 		return err
 	}
 	if err := v.length("BinaryChecksum", r.GetBinaryChecksum()); err != nil { //nolint:staticcheck // deprecated but still sent by older SDKs
@@ -134,15 +130,44 @@ func (v validator) activityByID(r activityByID) error {
 	return v.length("Identity", r.GetIdentity())
 }
 
+// tokenAddressed is what every task-token request carries besides its token.
+type tokenAddressed interface {
+	GetNamespace() string
+	GetIdentity() string
+}
+
+// byToken checks the fields common to task-token requests (the token itself
+// is decoded, and rejected, by the handler).
+func (v validator) byToken(r tokenAddressed) error {
+	if err := v.length("Namespace", r.GetNamespace()); err != nil {
+		return err
+	}
+	return v.length("Identity", r.GetIdentity())
+}
+
+// failedActivity is what RespondActivityTaskFailed and its ById form carry.
+type failedActivity interface {
+	GetFailure() *failurepb.Failure
+	GetLastHeartbeatDetails() *commonpb.Payloads
+}
+
+// activityFailure checks a failed activity's required failure and details.
+func (v validator) activityFailure(r failedActivity) error {
+	if r.GetFailure() == nil {
+		return serviceerror.NewInvalidArgument("Failure is not set on request.")
+	}
+	if err := v.failure("Failure", r.GetFailure()); err != nil {
+		return err
+	}
+	return v.payloads("LastHeartbeatDetails", r.GetLastHeartbeatDetails())
+}
+
 // recordActivityTaskHeartbeat validates a RecordActivityTaskHeartbeatRequest.
 func (v validator) recordActivityTaskHeartbeat(r *workflowservice.RecordActivityTaskHeartbeatRequest) error {
 	if r == nil {
 		return serviceerror.NewInvalidArgument(msgRequestNil)
 	}
-	if err := v.length("Namespace", r.GetNamespace()); err != nil {
-		return err
-	}
-	if err := v.length("Identity", r.GetIdentity()); err != nil {
+	if err := v.byToken(r); err != nil {
 		return err
 	}
 	return v.payloads("Details", r.GetDetails())
@@ -166,10 +191,7 @@ func (v validator) respondActivityTaskCompleted(r *workflowservice.RespondActivi
 	if r == nil {
 		return serviceerror.NewInvalidArgument(msgRequestNil)
 	}
-	if err := v.length("Namespace", r.GetNamespace()); err != nil {
-		return err
-	}
-	if err := v.length("Identity", r.GetIdentity()); err != nil {
+	if err := v.byToken(r); err != nil {
 		return err
 	}
 	return v.payloads("Result", r.GetResult())
@@ -192,19 +214,10 @@ func (v validator) respondActivityTaskFailed(r *workflowservice.RespondActivityT
 	if r == nil {
 		return serviceerror.NewInvalidArgument(msgRequestNil)
 	}
-	if err := v.length("Namespace", r.GetNamespace()); err != nil {
+	if err := v.byToken(r); err != nil {
 		return err
 	}
-	if err := v.length("Identity", r.GetIdentity()); err != nil {
-		return err
-	}
-	if r.GetFailure() == nil {
-		return serviceerror.NewInvalidArgument("Failure is not set on request.")
-	}
-	if err := v.failure("Failure", r.GetFailure()); err != nil {
-		return err
-	}
-	return v.payloads("LastHeartbeatDetails", r.GetLastHeartbeatDetails())
+	return v.activityFailure(r)
 }
 
 // respondActivityTaskFailedByID validates a
@@ -216,13 +229,7 @@ func (v validator) respondActivityTaskFailedByID(r *workflowservice.RespondActiv
 	if err := v.activityByID(r); err != nil {
 		return err
 	}
-	if r.GetFailure() == nil {
-		return serviceerror.NewInvalidArgument("Failure is not set on request.")
-	}
-	if err := v.failure("Failure", r.GetFailure()); err != nil {
-		return err
-	}
-	return v.payloads("LastHeartbeatDetails", r.GetLastHeartbeatDetails())
+	return v.activityFailure(r)
 }
 
 // respondActivityTaskCanceled validates a RespondActivityTaskCanceledRequest.
@@ -230,10 +237,7 @@ func (v validator) respondActivityTaskCanceled(r *workflowservice.RespondActivit
 	if r == nil {
 		return serviceerror.NewInvalidArgument(msgRequestNil)
 	}
-	if err := v.length("Namespace", r.GetNamespace()); err != nil {
-		return err
-	}
-	if err := v.length("Identity", r.GetIdentity()); err != nil {
+	if err := v.byToken(r); err != nil {
 		return err
 	}
 	return v.payloads("Details", r.GetDetails())
