@@ -12,7 +12,6 @@ import (
 
 	"github.com/meridian-dev/meridian/common/clock"
 	"github.com/meridian-dev/meridian/common/namespace"
-	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 	"github.com/meridian-dev/meridian/ring"
 	"github.com/meridian-dev/meridian/rpc"
@@ -95,6 +94,7 @@ func (d *Region) startMember(ctx context.Context, md *persistencepb.ClusterMetad
 		d.history, err = history.NewService(hcfg, history.Deps{
 			Stores: d.stores, Namespaces: registry, Matching: matchRouter, Clock: clk, Logger: d.logger,
 			Metrics: scope, HostID: hostID, Ownership: history.NewRingOwnership(mb.ring), Seed: time.Now().UnixNano(),
+			Peers: histRouter,
 		})
 		if err != nil {
 			return err
@@ -145,13 +145,9 @@ func (d *Region) startMember(ctx context.Context, md *persistencepb.ClusterMetad
 	}
 	if d.history != nil {
 		// Hosts starting together may take a shard from each other while
-		// their rings converge: the controller keeps retrying the shards
-		// it lost in the background, so that is no reason to fail.
+		// their rings converge: Start retries those in the background.
 		if err := d.history.Start(ctx); err != nil {
-			if ctx.Err() != nil || !persistence.IsShardOwnershipLost(err) {
-				return err
-			}
-			d.logger.Warn("history started without some of its shards; retrying them in the background", zap.Error(err))
+			return err
 		}
 	}
 	d.logger.Info("joined region", zap.String("node", hostID), zap.Strings("services", rc.Roles),

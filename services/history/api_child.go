@@ -221,7 +221,7 @@ func (x *executor) startChild(ctx context.Context, k runKey, t *persistencepb.Hi
 	if err != nil {
 		return err
 	}
-	resp, err := sh.svc.StartWorkflowExecution(ctx, &historyservice.StartWorkflowExecutionRequest{
+	resp, err := sh.svc.peers.StartWorkflowExecution(ctx, &historyservice.StartWorkflowExecutionRequest{
 		NamespaceId: a.NamespaceId,
 		Request: &workflowservice.StartWorkflowExecutionRequest{
 			Namespace:                a.Namespace,
@@ -295,31 +295,39 @@ func (x *executor) startChild(ctx context.Context, k runKey, t *persistencepb.Hi
 
 // startedChild reports whether workflow ID's current run belongs to the
 // child initiated by parent's event initiatedID, and the child's first run.
+// It reads the current run's first event through the peers: the child's
+// shard may live on another host.
 func (x *executor) startedChild(ctx context.Context, parent runKey, initiatedID int64, nsID, workflowID string) (string, bool, error) {
-	svc := x.sh.svc
-	csh, err := svc.shardFor(ctx, nsID, workflowID)
+	ns, err := x.sh.svc.deps.Namespaces.GetByID(ctx, nsID)
 	if err != nil {
+		if isNamespaceNotFound(err) {
+			return "", false, nil
+		}
 		return "", false, err
 	}
-	cur, err := svc.deps.Stores.Execution.GetCurrentExecution(ctx, csh.id, nsID, workflowID)
-	if errors.Is(err, persistence.ErrNotFound) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, toServiceError(err)
-	}
-	first, ours := "", false
-	err = csh.readRun(ctx, runKey{nsID, workflowID, cur.RunId}, func(st *persistencepb.WorkflowMutableState) error {
-		ei := st.ExecutionInfo
-		ours = isChildOf(ei, &commonpb.WorkflowExecution{WorkflowId: parent.workflowID, RunId: parent.runID}) &&
-			ei.ParentInitiatedEventId == initiatedID
-		first = ei.FirstExecutionRunId
-		return nil
+	resp, err := x.sh.svc.peers.GetWorkflowExecutionHistory(ctx, &historyservice.GetWorkflowExecutionHistoryRequest{
+		NamespaceId: nsID,
+		Request: &workflowservice.GetWorkflowExecutionHistoryRequest{
+			Namespace:       ns.Name(),
+			Execution:       &commonpb.WorkflowExecution{WorkflowId: workflowID},
+			MaximumPageSize: 1,
+		},
 	})
 	if isNotFound(err) {
 		return "", false, nil
 	}
-	return first, ours, err
+	if err != nil {
+		return "", false, err
+	}
+	events := resp.GetResponse().GetHistory().GetEvents()
+	if len(events) == 0 {
+		return "", false, nil
+	}
+	a := events[0].GetWorkflowExecutionStartedEventAttributes()
+	p := a.GetParentWorkflowExecution()
+	ours := p.GetWorkflowId() == parent.workflowID && p.GetRunId() == parent.runID &&
+		a.GetParentInitiatedEventId() == initiatedID
+	return a.GetFirstExecutionRunId(), ours, nil
 }
 
 // closeOrphan applies a closed parent's policy to a child that an earlier
@@ -345,7 +353,7 @@ func (x *executor) applyParentClosePolicy(ctx context.Context, parent runKey, ci
 	var err error
 	switch ci.ParentClosePolicy {
 	case enumspb.PARENT_CLOSE_POLICY_TERMINATE:
-		_, err = svc.TerminateWorkflowExecution(ctx, &historyservice.TerminateWorkflowExecutionRequest{
+		_, err = svc.peers.TerminateWorkflowExecution(ctx, &historyservice.TerminateWorkflowExecutionRequest{
 			NamespaceId: ci.NamespaceId,
 			Request: &workflowservice.TerminateWorkflowExecutionRequest{
 				Namespace: ci.Namespace, WorkflowExecution: target, Reason: reasonParentClose,
@@ -355,7 +363,7 @@ func (x *executor) applyParentClosePolicy(ctx context.Context, parent runKey, ci
 			ChildWorkflowOnly:         true,
 		})
 	case enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL:
-		_, err = svc.RequestCancelWorkflowExecution(ctx, &historyservice.RequestCancelWorkflowExecutionRequest{
+		_, err = svc.peers.RequestCancelWorkflowExecution(ctx, &historyservice.RequestCancelWorkflowExecutionRequest{
 			NamespaceId: ci.NamespaceId,
 			Request: &workflowservice.RequestCancelWorkflowExecutionRequest{
 				Namespace: ci.Namespace, WorkflowExecution: target, Identity: identityHistory,
@@ -410,7 +418,7 @@ func (x *executor) closeExecution(ctx context.Context, k runKey, t *persistencep
 			return err
 		}
 		report.CompletionEvent = ev
-		if _, err := sh.svc.RecordChildExecutionCompleted(ctx, report); err != nil && !isNotFound(err) && !isNamespaceNotFound(err) {
+		if _, err := sh.svc.peers.RecordChildExecutionCompleted(ctx, report); err != nil && !isNotFound(err) && !isNamespaceNotFound(err) {
 			return err
 		}
 	}
@@ -446,7 +454,7 @@ func (x *executor) signalExternal(ctx context.Context, k runKey, t *persistencep
 			return err
 		}
 		a := ev.GetSignalExternalWorkflowExecutionInitiatedEventAttributes()
-		_, err = sh.svc.SignalWorkflowExecution(ctx, &historyservice.SignalWorkflowExecutionRequest{
+		_, err = sh.svc.peers.SignalWorkflowExecution(ctx, &historyservice.SignalWorkflowExecutionRequest{
 			NamespaceId: si.NamespaceId,
 			Request: &workflowservice.SignalWorkflowExecutionRequest{
 				Namespace:         si.Namespace,
@@ -497,7 +505,7 @@ func (x *executor) cancelExternal(ctx context.Context, k runKey, t *persistencep
 		// A workflow does not cancel itself this way (Temporal neither).
 		cause = enumspb.CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND
 	} else {
-		_, err := sh.svc.RequestCancelWorkflowExecution(ctx, &historyservice.RequestCancelWorkflowExecutionRequest{
+		_, err := sh.svc.peers.RequestCancelWorkflowExecution(ctx, &historyservice.RequestCancelWorkflowExecutionRequest{
 			NamespaceId: ri.NamespaceId,
 			Request: &workflowservice.RequestCancelWorkflowExecutionRequest{
 				Namespace:         ri.Namespace,

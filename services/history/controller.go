@@ -15,6 +15,7 @@ import (
 
 	"github.com/meridian-dev/meridian/api/historyservice"
 	"github.com/meridian-dev/meridian/common/clock"
+	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 )
 
@@ -257,7 +258,10 @@ func newController(svc *Service, source ShardOwnership) *controller {
 // start waits for the first assignment, starts acquiring its shards and
 // the controller's loop, and returns once those acquisitions ended
 // (start-dev serves only then): nil, the first acquisition error, or ctx's
-// error. An acquisition withdrawn by a newer assignment is not an error.
+// error. An acquisition withdrawn by a newer assignment is not an error,
+// nor is a shard another host still holds (hosts starting together take
+// shards from each other while their rings converge): it is retried in
+// the background like any shard lost later.
 func (c *controller) start(ctx context.Context) error {
 	c.mu.Lock()
 	switch {
@@ -303,7 +307,9 @@ func (c *controller) start(ctx context.Context) error {
 	for _, e := range pending {
 		select {
 		case <-e.done:
-			if e.err != nil && !e.withdrawn {
+			// A shard another host still holds (its ring has not caught up
+			// yet) is retried in the background like any later lost one.
+			if e.err != nil && !e.withdrawn && !persistence.IsShardOwnershipLost(e.err) {
 				return e.err
 			}
 		case <-ctx.Done():

@@ -10,6 +10,7 @@ import (
 	"github.com/uber-go/tally/v4"
 	"go.uber.org/zap"
 
+	"github.com/meridian-dev/meridian/api/historyservice"
 	"github.com/meridian-dev/meridian/api/matchingservice"
 	"github.com/meridian-dev/meridian/common/clock"
 	"github.com/meridian-dev/meridian/common/namespace"
@@ -31,6 +32,12 @@ type Deps struct {
 	Ownership ShardOwnership
 	// Seed seeds the randomness of retry jitter.
 	Seed int64
+	// Peers is the region's history service, for calls about other
+	// workflows (start a child, signal or cancel another workflow, report
+	// a child's close to its parent), whose shards may live on other
+	// hosts: a router that follows the ring in a region of many hosts.
+	// Nil means this Service (a single-host region).
+	Peers historyservice.HistoryServiceServer
 }
 
 // Service implements historyservice.HistoryServiceServer over the shards
@@ -42,6 +49,8 @@ type Service struct {
 	logger  *zap.Logger
 	metrics tally.Scope
 	ctl     *controller
+	// peers serves calls about other workflows (Deps.Peers).
+	peers historyservice.HistoryServiceServer
 
 	rndMu sync.Mutex
 	rnd   *rand.Rand
@@ -76,6 +85,10 @@ func NewService(cfg Config, deps Deps) (*Service, error) {
 		rnd:     rand.New(rand.NewPCG(uint64(deps.Seed), 0x6d65726964696e)),
 	}
 	s.ctl = newController(s, deps.Ownership)
+	s.peers = deps.Peers
+	if s.peers == nil {
+		s.peers = s
+	}
 	return s, nil
 }
 
