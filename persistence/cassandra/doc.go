@@ -75,8 +75,10 @@
 // reads, RangeCompleteHistoryTasks and CompleteTasksLessThan (range
 // deletes), queue reads and deletes, visibility.
 //
-// So a workflow with one activity costs 7 LWTs in the history service's
-// transaction sequence: CreateWorkflowExecution, then one
+// So a workflow with one activity costs at most 7 LWTs in the history
+// service's transaction sequence (fewer under load, when the history
+// service's group commit writes several workflows' transactions of a
+// shard in one WriteShardBatch): CreateWorkflowExecution, then one
 // UpdateWorkflowExecution each for workflow task started, completed
 // (activity scheduled), activity started, completed, workflow task started,
 // completed (workflow closed). A task handed to a waiting poller (sync
