@@ -34,7 +34,7 @@ func transfers(ts ...*persistencepb.HistoryTask) persistence.Tasks {
 
 // requireBatchErrs checks err is a *ShardBatchError whose outcomes satisfy
 // want, one check per write.
-func requireBatchErrs(t *testing.T, err error, want ...func(error) bool) []error {
+func requireBatchErrs(t *testing.T, err error, want []func(error) bool) []error {
 	t.Helper()
 	var be *persistence.ShardBatchError
 	require.ErrorAs(t, err, &be)
@@ -144,7 +144,7 @@ func testShardBatch(t *testing.T, s *persistence.Stores) {
 			createWrite(again, 1, persistence.CreateModeBrandNew, run{}, 0, newState(again, 9), transfers(transferTask(again, 23))),
 		}
 		err := s.Execution.WriteShardBatch(t.Context(), &persistence.ShardBatchRequest{ShardID: shard, RangeID: 1, Writes: writes})
-		errs := requireBatchErrs(t, err, isAborted, isConditionFailed, isAborted, isCurrentConditionFailed)
+		errs := requireBatchErrs(t, err, []func(error) bool{isAborted, isConditionFailed, isAborted, isCurrentConditionFailed})
 		var cond *persistence.CurrentWorkflowConditionFailedError
 		require.ErrorAs(t, errs[3], &cond)
 		require.Equal(t, taken.runID, cond.RunID)
@@ -186,9 +186,10 @@ func testShardBatch(t *testing.T, s *persistence.Stores) {
 				updateWrite(missing, 1, ms, nil),
 			},
 		})
-		requireBatchErrs(t, err,
+		requireBatchErrs(t, err, []func(error) bool{
 			func(err error) bool { return errors.Is(err, persistence.ErrAlreadyExists) },
-			func(err error) bool { return isConditionFailed(err) || errors.Is(err, persistence.ErrNotFound) })
+			func(err error) bool { return isConditionFailed(err) || errors.Is(err, persistence.ErrNotFound) },
+		})
 		requireProtoEqual(t, a1, getRun(t, s, a))
 		requireNoRun(t, s, missing)
 	})

@@ -211,8 +211,7 @@ func TestCommitterOwnershipLost(t *testing.T) {
 	require.NoError(t, stores.Shard.UpdateShard(ctx, &persistencepb.ShardInfo{ShardId: 1, RangeId: 2}, 1))
 
 	errs := make([]error, 5)
-	var store *gatedStore
-	store = &gatedStore{ExecutionStore: stores.Execution, gate: make(chan struct{})}
+	store := &gatedStore{ExecutionStore: stores.Execution, gate: make(chan struct{})}
 	c := newCommitter(store, 1, CommitConfig{}, tally.NoopScope)
 	var wg sync.WaitGroup
 	for i := range errs {
