@@ -110,6 +110,16 @@ type ExecutionStore interface {
 	// The current record's state and status follow the run's when it is the
 	// current run.
 	UpdateWorkflowExecution(ctx context.Context, req *UpdateWorkflowExecutionRequest) error
+	// WriteShardBatch applies the creates and updates of several workflows
+	// of one shard atomically, as one conditional write (see
+	// ShardBatchRequest): all of them or none. It returns nil when all
+	// applied; *ShardOwnershipLostError when the range_id moved (for every
+	// write); *ShardBatchError when writes' own conditions failed, naming
+	// each write's outcome (the failed ones get the error their own call
+	// would return, the others ErrShardBatchAborted: resubmit them);
+	// ErrTimeout when the outcome is unknown (for every write); any other
+	// error means nothing was applied.
+	WriteShardBatch(ctx context.Context, req *ShardBatchRequest) error
 	// GetWorkflowExecution returns a run's state, or ErrNotFound.
 	GetWorkflowExecution(ctx context.Context, shardID int32, namespaceID, workflowID, runID string) (*persistencepb.WorkflowMutableState, error)
 	// GetCurrentExecution returns the workflow ID's current record, or ErrNotFound.

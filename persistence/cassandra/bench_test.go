@@ -138,3 +138,117 @@ func BenchmarkUpdateWorkflowExecution(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkShardWriters measures how many workflow updates one shard takes
+// (each the state, a transfer and a timer task), written one per LWT by
+// several goroutines at once ("single", the writes contend in Paxos) or
+// written as WriteShardBatch batches of "batch" updates of different runs
+// by one goroutine (what the history service's group commit sends: one
+// LWT in flight per shard). It reports updates/s, LWTs per update and the
+// LWT latency percentiles.
+func BenchmarkShardWriters(b *testing.B) {
+	base := cassandratest.NewKeyspace(b, cassandratest.Config(b))
+	round := 0
+	for _, c := range []struct {
+		mode              string
+		goroutines, batch int
+	}{
+		{"single", 1, 1}, {"single", 8, 1}, {"single", 32, 1},
+		{"batch", 1, 8}, {"batch", 1, 32},
+	} {
+		b.Run(fmt.Sprintf("%s/goroutines=%d/batch=%d", c.mode, c.goroutines, c.batch), func(b *testing.B) {
+			round++
+			cfg := base
+			scope := tally.NewTestScope("", nil)
+			cfg.Metrics = scope
+			s := openT(b, cfg)
+			ctx := b.Context()
+			shard := int32(5000 + round)
+			_, err := s.Shard.GetOrCreateShard(ctx, &persistencepb.ShardInfo{ShardId: shard, RangeId: 1})
+			require.NoError(b, err)
+			runs := c.goroutines * c.batch
+			states := make([]*persistencepb.WorkflowMutableState, runs)
+			for i := range states {
+				states[i] = persistencetest.BenchState(100000*round + i)
+				require.NoError(b, s.Execution.CreateWorkflowExecution(ctx, &persistence.CreateWorkflowExecutionRequest{
+					ShardID: shard, RangeID: 1, NewWorkflow: persistence.WorkflowSnapshot{State: states[i]},
+				}))
+			}
+			scope = tally.NewTestScope("", nil)
+			cfg.Metrics = scope
+			s = openT(b, cfg)
+
+			var (
+				mu     sync.Mutex
+				taskID int64
+				next   = func() int64 { mu.Lock(); defer mu.Unlock(); taskID += 2; return taskID }
+			)
+			// write updates runs [g*batch, (g+1)*batch) in one store call.
+			write := func(g int) error {
+				writes := make([]persistence.ShardWrite, c.batch)
+				sts := make([]*persistencepb.WorkflowMutableState, c.batch)
+				for j := range writes {
+					st := proto.Clone(states[g*c.batch+j]).(*persistencepb.WorkflowMutableState)
+					st.DbRecordVersion++
+					st.NextEventId += 3
+					id := next()
+					sts[j] = st
+					writes[j].Update = &persistence.UpdateWorkflowExecutionRequest{
+						ShardID: shard, RangeID: 1,
+						Workflow: persistence.WorkflowSnapshot{State: st, Tasks: persistence.Tasks{
+							persistencepb.TaskCategory_TASK_CATEGORY_TRANSFER: {benchTask(st, persistencepb.TaskCategory_TASK_CATEGORY_TRANSFER, id)},
+							persistencepb.TaskCategory_TASK_CATEGORY_TIMER:    {benchTask(st, persistencepb.TaskCategory_TASK_CATEGORY_TIMER, id+1)},
+						}},
+					}
+				}
+				var err error
+				if c.mode == "single" {
+					err = s.Execution.UpdateWorkflowExecution(ctx, writes[0].Update)
+				} else {
+					err = s.Execution.WriteShardBatch(ctx, &persistence.ShardBatchRequest{ShardID: shard, RangeID: 1, Writes: writes})
+				}
+				if err == nil {
+					copy(states[g*c.batch:], sts)
+				}
+				return err
+			}
+			b.ResetTimer()
+			var (
+				wg   sync.WaitGroup
+				work = make(chan struct{})
+				errs = make([]error, c.goroutines)
+			)
+			for g := range c.goroutines {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for range work {
+						if errs[g] == nil {
+							errs[g] = write(g)
+						}
+					}
+				}()
+			}
+			for b.Loop() {
+				work <- struct{}{}
+			}
+			close(work)
+			wg.Wait()
+			b.StopTimer()
+			for g, err := range errs {
+				require.NoError(b, err, "goroutine %d", g)
+			}
+			op := "UpdateWorkflowExecution"
+			if c.mode == "batch" {
+				op = "WriteShardBatch"
+			}
+			updates := float64(b.N * c.batch)
+			lat := timerValues(scope, "persistence_cassandra_lwt_latency", op)
+			slices.Sort(lat)
+			b.ReportMetric(updates/b.Elapsed().Seconds(), "updates/s")
+			b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "lwt-p50-ms")
+			b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "lwt-p99-ms")
+			b.ReportMetric(float64(counter(scope, "persistence_cassandra_lwt", op))/updates, "lwt/update")
+		})
+	}
+}

@@ -53,6 +53,10 @@
 //	                          (plus one plain read of the current record when there is
 //	                          no NewWorkflow: the request does not say whether the run
 //	                          is current)
+//	WriteShardBatch           1 batch: the range_id fence, then each write's statements as
+//	                          its own Create/UpdateWorkflowExecution would add them (plus
+//	                          one plain read of the current records of the updates
+//	                          without NewWorkflow: a multi-row IN on the partition)
 //	DeleteWorkflowExecution   DELETE current IF current_run_id (when it points at the run),
 //	                          DELETE run IF EXISTS
 //	GetOrCreateShard          INSERT IF NOT EXISTS, only when a read found no shard row
@@ -71,8 +75,10 @@
 // reads, RangeCompleteHistoryTasks and CompleteTasksLessThan (range
 // deletes), queue reads and deletes, visibility.
 //
-// So a workflow with one activity costs 7 LWTs in the history service's
-// transaction sequence: CreateWorkflowExecution, then one
+// So a workflow with one activity costs at most 7 LWTs in the history
+// service's transaction sequence (fewer under load, when the history
+// service's group commit writes several workflows' transactions of a
+// shard in one WriteShardBatch): CreateWorkflowExecution, then one
 // UpdateWorkflowExecution each for workflow task started, completed
 // (activity scheduled), activity started, completed, workflow task started,
 // completed (workflow closed). A task handed to a waiting poller (sync
@@ -88,7 +94,17 @@
 // *persistence.CurrentWorkflowConditionFailedError with its run ID, create
 // request ID, state, status and last write version (the batch inserts a run
 // IF NOT EXISTS, so Cassandra returns every column of the current row); a
-// run to create exists: persistence.ErrAlreadyExists.
+// run to create exists: persistence.ErrAlreadyExists. The writes of a
+// WriteShardBatch touch different workflows, hence different rows, so the
+// same rows decode each write's own outcome; writes whose conditions held
+// get persistence.ErrShardBatchAborted.
+//
+// A shard batch is a single-partition batch: Cassandra applies it as one
+// mutation and does not hold it to batch_size_warn_threshold or
+// batch_size_fail_threshold (those apply to multi-partition batches; the
+// conformance suite writes a ~200 KB batch). What bounds it is
+// max_mutation_size (half of commitlog_segment_size: 16 MiB by default);
+// persistence.MaxShardBatchWrites and MaxShardBatchBytes stay well below.
 //
 // # Consistency
 //

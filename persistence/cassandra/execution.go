@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gocql/gocql"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
@@ -17,7 +19,10 @@ const (
 	stmtRunUpdate = `UPDATE executions SET db_record_version = ?, data = ? WHERE ` + execKeyWhere + ` IF db_record_version = ?`
 	stmtRunDelete = `DELETE FROM executions WHERE ` + execKeyWhere + ` IF EXISTS`
 
-	stmtCurrentGet    = `SELECT current_run_id, data FROM executions WHERE ` + execKeyWhere
+	stmtCurrentGet = `SELECT current_run_id, data FROM executions WHERE ` + execKeyWhere
+	// stmtCurrentsGet reads several current records of a shard: the caller
+	// appends one (row_type, ..., task_id) tuple per record and ")".
+	stmtCurrentsGet   = `SELECT namespace_id, workflow_id, current_run_id, data FROM executions WHERE shard_id = ? AND (row_type, namespace_id, workflow_id, run_id, task_category, task_fire_time, task_id) IN (`
 	stmtCurrentCreate = `INSERT INTO executions (` + execKeyColumns + `, current_run_id, last_write_version, data) VALUES (` + execKeyMarkers + `, ?, ?, ?) IF NOT EXISTS`
 	// stmtCurrentMove points the workflow ID at another run if it still
 	// points at the previous one with the expected last write version.
@@ -48,36 +53,16 @@ func (s *executionStore) CreateWorkflowExecution(ctx context.Context, req *persi
 	if err != nil {
 		return err
 	}
-
 	b := newFencedBatch(s.d, req.ShardID, req.RangeID)
-	cur := persistence.NewCurrentExecution(req.NewWorkflow.State)
-	curKey := currentKey(req.ShardID, id.NamespaceID, id.WorkflowID)
-	switch req.Mode {
-	case persistence.CreateModeBrandNew:
-		v, err := marshal(cur)
-		if err != nil {
-			return err
-		}
-		b.Query(stmtCurrentCreate, args(curKey, []any{cur.RunId, cur.LastWriteVersion, v})...)
-	case persistence.CreateModeUpdateCurrent:
-		v, err := marshal(cur)
-		if err != nil {
-			return err
-		}
-		b.Query(stmtCurrentMove, args([]any{cur.RunId, cur.LastWriteVersion, v}, curKey, []any{req.PreviousRunID, req.PreviousLastWriteVersion})...)
-	}
-	if err := addRun(b, req.ShardID, id, &req.NewWorkflow, true); err != nil {
+	if err := addCreate(b, req, id); err != nil {
 		return err
 	}
 	applied, res, err := execFenced(ctx, s.d, op, b, req.ShardID, req.RangeID)
 	if err != nil || applied {
 		return err
 	}
-	if !req.CurrentMatches(res.currentPointer()) {
-		return s.currentConditionFailed(ctx, op, req.ShardID, id, res.current)
-	}
-	if res.runs[id.RunID] != nil {
-		return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, id.RunID)
+	if err := s.createFailure(ctx, op, req, id, res); err != nil {
+		return err
 	}
 	return fmt.Errorf("%w: create of run %s not applied, and no condition explains it", persistence.ErrConditionFailed, id.RunID)
 }
@@ -102,15 +87,121 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 	if err != nil {
 		return err
 	}
-	curKey := currentKey(req.ShardID, id.NamespaceID, id.WorkflowID)
 	var cur *persistencepb.CurrentExecution
 	if req.NewWorkflow == nil {
-		if cur, err = s.getCurrent(ctx, op, curKey); err != nil {
+		if cur, err = s.getCurrent(ctx, op, currentKey(req.ShardID, id.NamespaceID, id.WorkflowID)); err != nil {
 			return err
 		}
 	}
-
 	b := newFencedBatch(s.d, req.ShardID, req.RangeID)
+	if err := addUpdate(b, req, id, newID, cur); err != nil {
+		return err
+	}
+	applied, res, err := execFenced(ctx, s.d, op, b, req.ShardID, req.RangeID)
+	if err != nil || applied {
+		return err
+	}
+	if err := s.updateFailure(ctx, op, req, id, newID, cur, res); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: update of run %s not applied, and no condition explains it", persistence.ErrConditionFailed, id.RunID)
+}
+
+// WriteShardBatch is one conditional batch in the shard's partition: the
+// range_id fence, then each write's statements exactly as its own call
+// would add them (after one plain read of the current records of the
+// updates without NewWorkflow). The writes touch different workflows, so
+// their conditions test different rows: when the batch is not applied,
+// the returned rows tell each write's outcome.
+func (s *executionStore) WriteShardBatch(ctx context.Context, req *persistence.ShardBatchRequest) error {
+	const op = "WriteShardBatch"
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	keys, err := req.Validate()
+	if err != nil {
+		return err
+	}
+	var reads []persistence.WorkflowKey
+	for i, w := range req.Writes {
+		if w.Update != nil && w.Update.NewWorkflow == nil {
+			reads = append(reads, keys[i])
+		}
+	}
+	currents, err := s.getCurrents(ctx, op, req.ShardID, reads)
+	if err != nil {
+		return err
+	}
+	b := newFencedBatch(s.d, req.ShardID, req.RangeID)
+	ids := make([][2]persistence.RunKey, len(req.Writes))
+	for i, w := range req.Writes {
+		if w.Create != nil {
+			ids[i][0], _ = w.Create.Validate() // checked by req.Validate
+			err = addCreate(b, w.Create, ids[i][0])
+		} else {
+			ids[i][0], ids[i][1], _ = w.Update.Validate()
+			err = addUpdate(b, w.Update, ids[i][0], ids[i][1], currents[keys[i]])
+		}
+		if err != nil {
+			return fmt.Errorf("cassandra: %s: write %d: %w", op, i, err)
+		}
+	}
+	applied, res, err := execFenced(ctx, s.d, op, b, req.ShardID, req.RangeID)
+	if err != nil || applied {
+		return err
+	}
+	outcomes := make([]error, len(req.Writes))
+	for i, w := range req.Writes {
+		if w.Create != nil {
+			outcomes[i] = s.createFailure(ctx, op, w.Create, ids[i][0], res)
+		} else {
+			outcomes[i] = s.updateFailure(ctx, op, w.Update, ids[i][0], ids[i][1], currents[keys[i]], res)
+		}
+	}
+	return persistence.NewShardBatchError(outcomes)
+}
+
+// addCreate adds a create's statements to b: the current record as
+// req.Mode says, the run and its tasks.
+func addCreate(b *gocql.Batch, req *persistence.CreateWorkflowExecutionRequest, id persistence.RunKey) error {
+	cur := persistence.NewCurrentExecution(req.NewWorkflow.State)
+	curKey := currentKey(req.ShardID, id.NamespaceID, id.WorkflowID)
+	switch req.Mode {
+	case persistence.CreateModeBrandNew:
+		v, err := marshal(cur)
+		if err != nil {
+			return err
+		}
+		b.Query(stmtCurrentCreate, args(curKey, []any{cur.RunId, cur.LastWriteVersion, v})...)
+	case persistence.CreateModeUpdateCurrent:
+		v, err := marshal(cur)
+		if err != nil {
+			return err
+		}
+		b.Query(stmtCurrentMove, args([]any{cur.RunId, cur.LastWriteVersion, v}, curKey, []any{req.PreviousRunID, req.PreviousLastWriteVersion})...)
+	}
+	return addRun(b, req.ShardID, id, &req.NewWorkflow, true)
+}
+
+// createFailure explains why a batch holding the create was not applied
+// (the fence held): its error, or nil when its own conditions held.
+func (s *executionStore) createFailure(ctx context.Context, op string, req *persistence.CreateWorkflowExecutionRequest, id persistence.RunKey, res shardRows) error {
+	wf := persistence.WorkflowKey{NamespaceID: id.NamespaceID, WorkflowID: id.WorkflowID}
+	if !req.CurrentMatches(res.currentPointer(wf)) {
+		return s.currentConditionFailed(ctx, op, req.ShardID, id, res.current[wf])
+	}
+	if res.runs[id] != nil {
+		return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, id.RunID)
+	}
+	return nil
+}
+
+// addUpdate adds an update's statements to b: the run and its tasks; with
+// NewWorkflow the new run and the current record moved to it; else, when
+// cur (the current record as read, nil when none) points at the run, the
+// current record's state.
+func addUpdate(b *gocql.Batch, req *persistence.UpdateWorkflowExecutionRequest, id, newID persistence.RunKey, cur *persistencepb.CurrentExecution) error {
+	curKey := currentKey(req.ShardID, id.NamespaceID, id.WorkflowID)
 	if err := addRun(b, req.ShardID, id, &req.Workflow, false); err != nil {
 		return err
 	}
@@ -126,6 +217,7 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 		}
 		b.Query(stmtCurrentSet, args([]any{next.RunId, next.LastWriteVersion, v}, curKey, []any{id.RunID})...)
 	case cur != nil && cur.RunId == id.RunID:
+		cur = proto.Clone(cur).(*persistencepb.CurrentExecution)
 		persistence.SyncCurrentExecution(cur, req.Workflow.State)
 		v, err := marshal(cur)
 		if err != nil {
@@ -133,30 +225,39 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 		}
 		b.Query(stmtCurrentSet, args([]any{cur.RunId, cur.LastWriteVersion, v}, curKey, []any{id.RunID})...)
 	}
-	applied, res, err := execFenced(ctx, s.d, op, b, req.ShardID, req.RangeID)
-	if err != nil || applied {
-		return err
-	}
+	return nil
+}
+
+// updateFailure explains why a batch holding the update was not applied
+// (the fence held): its error, or nil when its own conditions held. cur is
+// what addUpdate was given.
+func (s *executionStore) updateFailure(ctx context.Context, op string, req *persistence.UpdateWorkflowExecutionRequest, id, newID persistence.RunKey, cur *persistencepb.CurrentExecution, res shardRows) error {
 	want := req.Workflow.State.DbRecordVersion - 1
-	run := res.runs[id.RunID]
+	run := res.runs[id]
 	if run == nil {
 		return fmt.Errorf("%w: run %s does not exist", persistence.ErrConditionFailed, id.RunID)
 	}
 	if stored := run.int64("db_record_version"); stored != want {
 		return fmt.Errorf("%w: run %s db_record_version is %d, update expects %d", persistence.ErrConditionFailed, id.RunID, stored, want)
 	}
-	if req.NewWorkflow != nil {
+	wf := persistence.WorkflowKey{NamespaceID: id.NamespaceID, WorkflowID: id.WorkflowID}
+	switch {
+	case req.NewWorkflow != nil:
 		// A missing current row reads as run "": it fails too.
-		if res.current.string("current_run_id") != id.RunID {
-			return s.currentConditionFailed(ctx, op, req.ShardID, id, res.current)
+		if res.current[wf].string("current_run_id") != id.RunID {
+			return s.currentConditionFailed(ctx, op, req.ShardID, id, res.current[wf])
 		}
-		if res.runs[newID.RunID] != nil {
+		if res.runs[newID] != nil {
 			return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, newID.RunID)
 		}
+	case cur != nil && cur.RunId == id.RunID:
+		if res.current[wf].string("current_run_id") != id.RunID {
+			// The current record moved or vanished between the read and
+			// the write (a concurrent delete): reload and retry.
+			return fmt.Errorf("%w: the current record of workflow %s changed during the update of run %s", persistence.ErrConditionFailed, id.WorkflowID, id.RunID)
+		}
 	}
-	// The current record moved or vanished between the read and the write
-	// (a concurrent delete): reload and retry.
-	return fmt.Errorf("%w: the current record of workflow %s changed during the update of run %s", persistence.ErrConditionFailed, id.WorkflowID, id.RunID)
+	return nil
 }
 
 func (s *executionStore) GetWorkflowExecution(ctx context.Context, shardID int32, namespaceID, workflowID, runID string) (*persistencepb.WorkflowMutableState, error) {
@@ -232,6 +333,59 @@ func (s *executionStore) getCurrent(ctx context.Context, op string, key []any) (
 	}
 	cur.RunId = runID
 	return cur, nil
+}
+
+// getCurrents returns the current records of workflows of one shard
+// (absent: no record), in one read of the shard's partition.
+func (s *executionStore) getCurrents(ctx context.Context, op string, shardID int32, wfs []persistence.WorkflowKey) (map[persistence.WorkflowKey]*persistencepb.CurrentExecution, error) {
+	out := make(map[persistence.WorkflowKey]*persistencepb.CurrentExecution, len(wfs))
+	switch len(wfs) {
+	case 0:
+		return out, nil
+	case 1:
+		cur, err := s.getCurrent(ctx, op, currentKey(shardID, wfs[0].NamespaceID, wfs[0].WorkflowID))
+		if err == nil && cur != nil {
+			out[wfs[0]] = cur
+		}
+		return out, err
+	}
+	var (
+		stmt strings.Builder
+		vals = []any{shardID}
+	)
+	stmt.WriteString(stmtCurrentsGet)
+	for i, wf := range wfs {
+		if i > 0 {
+			stmt.WriteString(", ")
+		}
+		stmt.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+		vals = append(vals, currentKey(shardID, wf.NamespaceID, wf.WorkflowID)[1:]...)
+	}
+	stmt.WriteString(")")
+	var (
+		nsID, wfID, runID string
+		data              []byte
+		decodeErr         error
+	)
+	err := s.d.iterate(ctx, op, s.d.session.Query(stmt.String(), vals...), func(scan func(dest ...any) bool) bool {
+		if !scan(&nsID, &wfID, &runID, &data) {
+			return false
+		}
+		cur := &persistencepb.CurrentExecution{}
+		if decodeErr = unmarshal(data, cur); decodeErr != nil {
+			return false
+		}
+		cur.RunId = runID
+		out[persistence.WorkflowKey{NamespaceID: nsID, WorkflowID: wfID}] = cur
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	if decodeErr != nil {
+		return nil, fmt.Errorf("cassandra: current record: %w", decodeErr)
+	}
+	return out, nil
 }
 
 // currentConditionFailed builds the error from the current row of a failed
@@ -315,32 +469,33 @@ func execFenced(ctx context.Context, d *db, op string, b *gocql.Batch, shardID i
 
 // shardRows sorts the rows of a failed shard batch by row type.
 type shardRows struct {
-	shard   casRow
-	current casRow
-	// runs by run ID.
-	runs map[string]casRow
+	shard casRow
+	// current records and runs by key.
+	current map[persistence.WorkflowKey]casRow
+	runs    map[persistence.RunKey]casRow
 }
 
-// currentPointer is the current record's run ID and last write version as
-// the failed batch saw them (what its conditions checked); nil when there is
-// no current record.
-func (r shardRows) currentPointer() *persistencepb.CurrentExecution {
-	if r.current == nil {
+// currentPointer is wf's current record's run ID and last write version as
+// the failed batch saw them (what its conditions checked); nil when there
+// is no current record.
+func (r shardRows) currentPointer(wf persistence.WorkflowKey) *persistencepb.CurrentExecution {
+	row := r.current[wf]
+	if row == nil {
 		return nil
 	}
-	return &persistencepb.CurrentExecution{RunId: r.current.string("current_run_id"), LastWriteVersion: r.current.int64("last_write_version")}
+	return &persistencepb.CurrentExecution{RunId: row.string("current_run_id"), LastWriteVersion: row.int64("last_write_version")}
 }
 
 func parseShardRows(rows []casRow) shardRows {
-	res := shardRows{runs: map[string]casRow{}}
+	res := shardRows{current: map[persistence.WorkflowKey]casRow{}, runs: map[persistence.RunKey]casRow{}}
 	for _, r := range rows {
 		switch r.int64("row_type") {
 		case rowShard:
 			res.shard = r
 		case rowCurrent:
-			res.current = r
+			res.current[persistence.WorkflowKey{NamespaceID: r.string("namespace_id"), WorkflowID: r.string("workflow_id")}] = r
 		case rowRun:
-			res.runs[r.string("run_id")] = r
+			res.runs[persistence.RunKey{NamespaceID: r.string("namespace_id"), WorkflowID: r.string("workflow_id"), RunID: r.string("run_id")}] = r
 		}
 	}
 	return res

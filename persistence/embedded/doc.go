@@ -51,7 +51,8 @@
 //     commit together), UpdateShard and GetOrCreateShard exclusively, so a
 //     range change waits for in-flight writes and fences every later one.
 //     db_record_version and the current-run record are checked under a
-//     lock striped by (shard, namespace, workflow ID); task-queue range_id
+//     lock striped by (shard, namespace, workflow ID) (a shard batch takes
+//     the stripes of all its workflows, in stripe order); task-queue range_id
 //     under a per-queue RWMutex (CreateTasks shared, LeaseTaskQueue
 //     exclusive); namespaces and cluster metadata under one mutex each;
 //     queue IDs under a per-queue mutex.

@@ -51,34 +51,14 @@ func (s *executionStore) CreateWorkflowExecution(ctx context.Context, req *persi
 	}
 	defer unlock()
 
-	curKey := currentExecutionKey(req.ShardID, id.NamespaceID, id.WorkflowID)
-	cur, err := getCurrent(s.d.pebble, curKey)
-	if err != nil {
-		return err
-	}
-	if !req.CurrentMatches(cur) {
-		return persistence.NewCurrentWorkflowConditionFailedError(cur)
-	}
-	runKey := executionKey(req.ShardID, id.NamespaceID, id.WorkflowID, id.RunID)
-	if ok, err := exists(s.d.pebble, runKey); err != nil {
-		return err
-	} else if ok {
-		return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, id.RunID)
-	}
-
 	b := s.d.pebble.NewBatch()
-	if err := s.addSnapshot(b, req.ShardID, runKey, &req.NewWorkflow); err != nil {
+	if err := s.addCreate(b, req, id); err != nil {
 		return discard(b, err)
-	}
-	if req.Mode != persistence.CreateModeBypassCurrent {
-		if err := setProto(b, curKey, persistence.NewCurrentExecution(req.NewWorkflow.State)); err != nil {
-			return discard(b, err)
-		}
 	}
 	return commit(b)
 }
 
-func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persistence.UpdateWorkflowExecutionRequest) (err error) {
+func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persistence.UpdateWorkflowExecutionRequest) error {
 	if err := ctxErr(ctx); err != nil {
 		return err
 	}
@@ -93,6 +73,90 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 	}
 	defer unlock()
 
+	b := s.d.pebble.NewBatch()
+	if err := s.addUpdate(b, req, id, newID); err != nil {
+		return discard(b, err)
+	}
+	return commit(b)
+}
+
+// WriteShardBatch checks every write's conditions and commits them as one
+// pebble batch, holding the shard shared (the range_id fence) and every
+// written workflow's lock from the first read to the commit.
+func (s *executionStore) WriteShardBatch(ctx context.Context, req *persistence.ShardBatchRequest) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	keys, err := req.Validate()
+	if err != nil {
+		return err
+	}
+	shard, err := s.d.lockShardShared(req.ShardID)
+	if err != nil {
+		return err
+	}
+	defer shard.mu.RUnlock()
+	if err := shard.checkRange(req.ShardID, req.RangeID); err != nil {
+		return err
+	}
+	hashes := make([]uint64, len(keys))
+	for i, k := range keys {
+		hashes[i] = workflowHash(req.ShardID, k.NamespaceID, k.WorkflowID)
+	}
+	defer s.d.workflows.lock(hashes...)()
+
+	b := s.d.pebble.NewBatch()
+	outcomes := make([]error, len(req.Writes))
+	failed := false
+	for i, w := range req.Writes {
+		// Validate checked each request; this only reads the run keys.
+		if w.Create != nil {
+			id, _ := w.Create.Validate()
+			outcomes[i] = s.addCreate(b, w.Create, id)
+		} else {
+			id, newID, _ := w.Update.Validate()
+			outcomes[i] = s.addUpdate(b, w.Update, id, newID)
+		}
+		failed = failed || outcomes[i] != nil
+	}
+	if failed {
+		return discard(b, persistence.NewShardBatchError(outcomes))
+	}
+	return commit(b)
+}
+
+// addCreate checks a create's conditions (the current record as req.Mode
+// expects, no run id yet) and adds its writes to b. The caller holds the
+// shard shared and the workflow's lock.
+func (s *executionStore) addCreate(b *pebble.Batch, req *persistence.CreateWorkflowExecutionRequest, id persistence.RunKey) error {
+	curKey := currentExecutionKey(req.ShardID, id.NamespaceID, id.WorkflowID)
+	cur, err := getCurrent(s.d.pebble, curKey)
+	if err != nil {
+		return err
+	}
+	if !req.CurrentMatches(cur) {
+		return persistence.NewCurrentWorkflowConditionFailedError(cur)
+	}
+	runKey := executionKey(req.ShardID, id.NamespaceID, id.WorkflowID, id.RunID)
+	if ok, err := exists(s.d.pebble, runKey); err != nil {
+		return err
+	} else if ok {
+		return fmt.Errorf("%w: run %s", persistence.ErrAlreadyExists, id.RunID)
+	}
+	if err := s.addSnapshot(b, req.ShardID, runKey, &req.NewWorkflow); err != nil {
+		return err
+	}
+	if req.Mode != persistence.CreateModeBypassCurrent {
+		return setProto(b, curKey, persistence.NewCurrentExecution(req.NewWorkflow.State))
+	}
+	return nil
+}
+
+// addUpdate checks an update's conditions (db_record_version; with
+// NewWorkflow the current record and the new run's absence) and adds its
+// writes to b, the current record's too when the run is current. The
+// caller holds the shard shared and the workflow's lock.
+func (s *executionStore) addUpdate(b *pebble.Batch, req *persistence.UpdateWorkflowExecutionRequest, id, newID persistence.RunKey) error {
 	runKey := executionKey(req.ShardID, id.NamespaceID, id.WorkflowID, id.RunID)
 	stored, err := storedRecordVersion(s.d.pebble, runKey)
 	if errors.Is(err, persistence.ErrNotFound) {
@@ -110,8 +174,6 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 		return err
 	}
 
-	b := s.d.pebble.NewBatch()
-	defer closeInto(&err, b, "batch")
 	if err := s.addSnapshot(b, req.ShardID, runKey, &req.Workflow); err != nil {
 		return err
 	}
@@ -129,17 +191,10 @@ func (s *executionStore) UpdateWorkflowExecution(ctx context.Context, req *persi
 		if err := s.addSnapshot(b, req.ShardID, newKey, req.NewWorkflow); err != nil {
 			return err
 		}
-		if err := setProto(b, curKey, persistence.NewCurrentExecution(req.NewWorkflow.State)); err != nil {
-			return err
-		}
+		return setProto(b, curKey, persistence.NewCurrentExecution(req.NewWorkflow.State))
 	case cur != nil && cur.RunId == id.RunID:
 		persistence.SyncCurrentExecution(cur, req.Workflow.State)
-		if err := setProto(b, curKey, cur); err != nil {
-			return err
-		}
-	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return fmt.Errorf("embedded: commit: %w", err)
+		return setProto(b, curKey, cur)
 	}
 	return nil
 }

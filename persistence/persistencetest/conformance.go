@@ -20,6 +20,7 @@ import (
 func RunConformance(t *testing.T, newStores func(t *testing.T) *persistence.Stores) {
 	t.Run("Shard", func(t *testing.T) { testShard(t, newStores(t)) })
 	t.Run("Execution", func(t *testing.T) { testExecution(t, newStores(t)) })
+	t.Run("ShardBatch", func(t *testing.T) { testShardBatch(t, newStores(t)) })
 	t.Run("HistoryTasks", func(t *testing.T) { testHistoryTasks(t, newStores(t)) })
 	t.Run("History", func(t *testing.T) { testHistory(t, newStores(t)) })
 	t.Run("Task", func(t *testing.T) { testTask(t, newStores(t)) })

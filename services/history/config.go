@@ -48,6 +48,8 @@ type Config struct {
 	Queue queues.Config
 	// Controller tunes shard acquisition and release (controller.go).
 	Controller ControllerConfig
+	// Commit bounds the shards' group commit (committer.go).
+	Commit CommitConfig
 }
 
 // DefaultConfig returns the defaults.
@@ -67,6 +69,7 @@ func DefaultConfig() Config {
 		CacheSize:                4096,
 		HistoryPageSize:          1000,
 		Controller:               DefaultControllerConfig(),
+		Commit:                   DefaultCommitConfig(),
 	}
 }
 
@@ -112,6 +115,7 @@ func (c Config) withDefaults() Config {
 		c.HistoryPageSize = d.HistoryPageSize
 	}
 	c.Controller = c.Controller.withDefaults()
+	c.Commit = c.Commit.withDefaults()
 	return c
 }
 
@@ -144,6 +148,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("history config: CacheSize must not be negative")
 	case c.HistoryPageSize < 0:
 		return fmt.Errorf("history config: HistoryPageSize must not be negative")
+	}
+	if err := c.Commit.Validate(); err != nil {
+		return err
 	}
 	return c.Controller.Validate()
 }

@@ -610,6 +610,13 @@ func (s crashExecutionStore) UpdateWorkflowExecution(ctx context.Context, req *p
 	return s.ExecutionStore.UpdateWorkflowExecution(ctx, req)
 }
 
+func (s crashExecutionStore) WriteShardBatch(ctx context.Context, req *persistence.ShardBatchRequest) error {
+	if s.c.dead.Load() {
+		return errCrashed
+	}
+	return s.ExecutionStore.WriteShardBatch(ctx, req)
+}
+
 func (s crashExecutionStore) DeleteWorkflowExecution(ctx context.Context, shardID int32, nsID, wfID, runID string) error {
 	if s.c.dead.Load() {
 		return errCrashed

@@ -18,6 +18,13 @@
 //   - One transaction at a time per run (the run's context lock); a failed
 //     transaction drops the cached state so the next one reloads from the store.
 //   - Events are appended before the state write that makes them visible.
+//   - A shard has at most one conditional state write in flight: its
+//     committer (committer.go) writes a transaction at once when none is,
+//     and otherwise batches the transactions that queued meanwhile into
+//     one persistence.ExecutionStore.WriteShardBatch (group commit). A
+//     batch never holds two writes of one workflow ID; each transaction
+//     gets its own outcome, and a lost range_id drops the shard as for a
+//     single write.
 //   - Tasks reach the queues only after their transaction committed; the
 //     queues' ack level never passes a task that is reserved or unfinished.
 //   - Task executors are idempotent: each checks the run's state (event ID,

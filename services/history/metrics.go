@@ -18,6 +18,7 @@ const (
 	metricShardsOwned          = "history_shards_owned"
 	metricCacheMiss            = "history_cache_miss"
 	metricConditionalWrites    = "persistence_conditional_writes"
+	metricCommitBatchSize      = "history_commit_batch_size"
 	metricTasksDispatched      = "history_tasks_dispatched"
 	metricWorkflowsStarted     = "history_workflows_started"
 	metricWorkflowsClosed      = "history_workflows_closed"

@@ -45,6 +45,9 @@ type shard struct {
 
 	cache  *cache
 	queues map[persistencepb.TaskCategory]*queues.Queue
+	// committer writes the transactions' conditional writes, many per
+	// batch under load (group commit).
+	committer *committer
 }
 
 // notOwnedLocked is the error of an operation on a closed (released or
@@ -78,6 +81,7 @@ func (s *Service) acquireShard(ctx context.Context, id int32) (*shard, error) {
 		queues:     map[persistencepb.TaskCategory]*queues.Queue{},
 	}
 	sh.cache = newCache(sh, s.cfg.CacheSize)
+	sh.committer = newCommitter(s.deps.Stores.Execution, id, s.cfg.Commit, s.metrics)
 	for _, cat := range []persistencepb.TaskCategory{
 		persistencepb.TaskCategory_TASK_CATEGORY_TRANSFER,
 		persistencepb.TaskCategory_TASK_CATEGORY_TIMER,

@@ -202,8 +202,9 @@ func branchToken(s *persistencepb.WorkflowMutableState) []byte {
 }
 
 // persist writes one transaction: history events first, then the state with
-// its tasks in one range-fenced write. Tasks join the queues only after the
-// write succeeded.
+// its tasks in one range-fenced write, through the shard's committer
+// (which may write it in one batch with other runs' transactions). Tasks
+// join the queues only after the write succeeded.
 func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.MutableState, create *createArgs) error {
 	start := sh.svc.deps.Clock.Now()
 	tasks := ms.Tasks()
@@ -265,16 +266,19 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 	s.ExecutionInfo.StateTransitionCount++
 	snap := persistence.WorkflowSnapshot{State: s, Tasks: ownCat}
 	err = sh.write(ctx, func(rangeID int64) error {
+		var w persistence.ShardWrite
 		if create != nil {
-			return sh.svc.deps.Stores.Execution.CreateWorkflowExecution(ctx, &persistence.CreateWorkflowExecutionRequest{
+			w.Create = &persistence.CreateWorkflowExecutionRequest{
 				ShardID: sh.id, RangeID: rangeID, Mode: create.mode,
 				PreviousRunID: create.prevRunID, PreviousLastWriteVersion: create.prevLastVersion,
 				NewWorkflow: snap,
-			})
+			}
+		} else {
+			w.Update = &persistence.UpdateWorkflowExecutionRequest{
+				ShardID: sh.id, RangeID: rangeID, Workflow: snap, NewWorkflow: nextSnap,
+			}
 		}
-		return sh.svc.deps.Stores.Execution.UpdateWorkflowExecution(ctx, &persistence.UpdateWorkflowExecutionRequest{
-			ShardID: sh.id, RangeID: rangeID, Workflow: snap, NewWorkflow: nextSnap,
-		})
+		return sh.committer.commit(ctx, rangeID, w)
 	})
 	if err != nil {
 		sh.svc.metrics.Counter(metricTransactionErrors).Inc(1)
@@ -309,7 +313,6 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 	rc.notify()
 	m := sh.svc.metrics
 	m.Counter(metricTransactions).Inc(1)
-	m.Counter(metricConditionalWrites).Inc(1)
 	m.Counter(metricEventsWritten).Inc(int64(len(events)))
 	m.Timer(metricTransactionLatency).Record(sh.svc.deps.Clock.Now().Sub(start))
 	if create != nil || next != nil {

@@ -188,6 +188,10 @@ func (s *memStore) UpdateWorkflowExecution(context.Context, *persistence.UpdateW
 	panic(notUsed)
 }
 
+func (s *memStore) WriteShardBatch(context.Context, *persistence.ShardBatchRequest) error {
+	panic(notUsed)
+}
+
 func (s *memStore) GetWorkflowExecution(context.Context, int32, string, string, string) (*persistencepb.WorkflowMutableState, error) {
 	panic(notUsed)
 }
