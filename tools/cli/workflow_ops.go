@@ -281,6 +281,8 @@ func (a *App) newWorkflowTerminateCommand(f *workflowFlags) *cobra.Command {
 }
 
 // reapplyTypes maps --reapply-type values (the temporal CLI's) to the API's.
+//
+//nolint:staticcheck // the temporal CLI still offers --reapply-type
 var reapplyTypes = map[string]enumspb.ResetReapplyType{
 	"all":    enumspb.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
 	"signal": enumspb.RESET_REAPPLY_TYPE_SIGNAL,
@@ -341,7 +343,7 @@ func (a *App) newWorkflowResetCommand(f *workflowFlags) *cobra.Command {
 				if !ok {
 					return usage(c, fmt.Errorf("--reapply-type %q: want All, Signal or None", reapplyType))
 				}
-				req.ResetReapplyType = t //nolint:staticcheck // the server still honours it, as Temporal's does
+				req.ResetReapplyType = t //nolint:staticcheck // the server still honors it, as Temporal's does
 			}
 			for _, x := range reapplyExclude {
 				t, ok := reapplyExcludes[strings.ToLower(x)]

@@ -271,12 +271,13 @@ func checkChainInvariants(t testingT, h *harness) {
 	} else {
 		require.Equal(t, ei.RunId, a.GetOriginalExecutionRunId(), "original_execution_run_id is not the run's own ID")
 	}
-	if resetRun(h.written, ei.RunId) {
+	switch {
+	case resetRun(h.written, ei.RunId):
 		// Its chain is the base run's.
-	} else if a.GetContinuedExecutionRunId() != "" {
+	case a.GetContinuedExecutionRunId() != "":
 		require.NotEqual(t, enumspb.CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED, a.GetInitiator(), "a continued run has no initiator")
 		require.NotEqual(t, ei.RunId, a.GetFirstExecutionRunId(), "a continued run is not its chain's first")
-	} else {
+	default:
 		require.Equal(t, ei.RunId, a.GetFirstExecutionRunId(), "a chain's first run must name itself first")
 	}
 	closed := s.ExecutionState.GetState() == persistencepb.WorkflowState_WORKFLOW_STATE_COMPLETED
