@@ -104,6 +104,14 @@ func (a historyClient) UpdateWithStartWorkflowExecution(ctx context.Context, req
 	return a.c.UpdateWithStartWorkflowExecution(ctx, req)
 }
 
+func (a historyClient) ResetWorkflowExecution(ctx context.Context, req *historyservice.ResetWorkflowExecutionRequest) (*historyservice.ResetWorkflowExecutionResponse, error) {
+	return a.c.ResetWorkflowExecution(ctx, req)
+}
+
+func (a historyClient) DeleteWorkflowExecution(ctx context.Context, req *historyservice.DeleteWorkflowExecutionRequest) (*historyservice.DeleteWorkflowExecutionResponse, error) {
+	return a.c.DeleteWorkflowExecution(ctx, req)
+}
+
 func (r *HistoryRouter) StartWorkflowExecution(ctx context.Context, req *historyservice.StartWorkflowExecutionRequest) (*historyservice.StartWorkflowExecutionResponse, error) {
 	return route(ctx, &r.r, req, historyservice.HistoryServiceClient.StartWorkflowExecution)
 }
@@ -186,6 +194,14 @@ func (r *HistoryRouter) PollWorkflowExecutionUpdate(ctx context.Context, req *hi
 
 func (r *HistoryRouter) UpdateWithStartWorkflowExecution(ctx context.Context, req *historyservice.UpdateWithStartWorkflowExecutionRequest) (*historyservice.UpdateWithStartWorkflowExecutionResponse, error) {
 	return route(ctx, &r.r, req, historyservice.HistoryServiceClient.UpdateWithStartWorkflowExecution)
+}
+
+func (r *HistoryRouter) ResetWorkflowExecution(ctx context.Context, req *historyservice.ResetWorkflowExecutionRequest) (*historyservice.ResetWorkflowExecutionResponse, error) {
+	return route(ctx, &r.r, req, historyservice.HistoryServiceClient.ResetWorkflowExecution)
+}
+
+func (r *HistoryRouter) DeleteWorkflowExecution(ctx context.Context, req *historyservice.DeleteWorkflowExecutionRequest) (*historyservice.DeleteWorkflowExecutionResponse, error) {
+	return route(ctx, &r.r, req, historyservice.HistoryServiceClient.DeleteWorkflowExecution)
 }
 
 // matchingClient implements matchingservice.MatchingServiceServer by calling a

@@ -281,6 +281,10 @@ func historyRequests(ns, wf string) map[string]proto.Message {
 			Request: &workflowservice.PollWorkflowExecutionUpdateRequest{UpdateRef: &updatepb.UpdateRef{WorkflowExecution: ex}}},
 		"UpdateWithStartWorkflowExecution": &historyservice.UpdateWithStartWorkflowExecutionRequest{NamespaceId: ns,
 			StartRequest: &workflowservice.StartWorkflowExecutionRequest{WorkflowId: wf}},
+		"ResetWorkflowExecution": &historyservice.ResetWorkflowExecutionRequest{NamespaceId: ns,
+			Request: &workflowservice.ResetWorkflowExecutionRequest{WorkflowExecution: ex}},
+		"DeleteWorkflowExecution": &historyservice.DeleteWorkflowExecutionRequest{NamespaceId: ns,
+			Request: &workflowservice.DeleteWorkflowExecutionRequest{WorkflowExecution: ex}},
 	}
 }
 

@@ -65,6 +65,10 @@ func historyKey(req any) (namespaceID, workflowID string, ok bool) {
 		return r.GetNamespaceId(), r.GetRequest().GetUpdateRef().GetWorkflowExecution().GetWorkflowId(), true
 	case *historyservice.UpdateWithStartWorkflowExecutionRequest:
 		return r.GetNamespaceId(), r.GetStartRequest().GetWorkflowId(), true
+	case *historyservice.ResetWorkflowExecutionRequest:
+		return r.GetNamespaceId(), r.GetRequest().GetWorkflowExecution().GetWorkflowId(), true
+	case *historyservice.DeleteWorkflowExecutionRequest:
+		return r.GetNamespaceId(), r.GetRequest().GetWorkflowExecution().GetWorkflowId(), true
 	}
 	return "", "", false
 }

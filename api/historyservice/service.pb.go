@@ -2348,6 +2348,190 @@ func (x *UpdateWithStartWorkflowExecutionResponse) GetUpdateResponse() *v1.Updat
 	return nil
 }
 
+type ResetWorkflowExecutionRequest struct {
+	state         protoimpl.MessageState            `protogen:"open.v1"`
+	NamespaceId   string                            `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	Request       *v1.ResetWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResetWorkflowExecutionRequest) Reset() {
+	*x = ResetWorkflowExecutionRequest{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetWorkflowExecutionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetWorkflowExecutionRequest) ProtoMessage() {}
+
+func (x *ResetWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetWorkflowExecutionRequest.ProtoReflect.Descriptor instead.
+func (*ResetWorkflowExecutionRequest) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ResetWorkflowExecutionRequest) GetNamespaceId() string {
+	if x != nil {
+		return x.NamespaceId
+	}
+	return ""
+}
+
+func (x *ResetWorkflowExecutionRequest) GetRequest() *v1.ResetWorkflowExecutionRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type ResetWorkflowExecutionResponse struct {
+	state         protoimpl.MessageState             `protogen:"open.v1"`
+	Response      *v1.ResetWorkflowExecutionResponse `protobuf:"bytes,1,opt,name=response,proto3" json:"response,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResetWorkflowExecutionResponse) Reset() {
+	*x = ResetWorkflowExecutionResponse{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetWorkflowExecutionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetWorkflowExecutionResponse) ProtoMessage() {}
+
+func (x *ResetWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetWorkflowExecutionResponse.ProtoReflect.Descriptor instead.
+func (*ResetWorkflowExecutionResponse) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ResetWorkflowExecutionResponse) GetResponse() *v1.ResetWorkflowExecutionResponse {
+	if x != nil {
+		return x.Response
+	}
+	return nil
+}
+
+type DeleteWorkflowExecutionRequest struct {
+	state         protoimpl.MessageState             `protogen:"open.v1"`
+	NamespaceId   string                             `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	Request       *v1.DeleteWorkflowExecutionRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWorkflowExecutionRequest) Reset() {
+	*x = DeleteWorkflowExecutionRequest{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWorkflowExecutionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWorkflowExecutionRequest) ProtoMessage() {}
+
+func (x *DeleteWorkflowExecutionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWorkflowExecutionRequest.ProtoReflect.Descriptor instead.
+func (*DeleteWorkflowExecutionRequest) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *DeleteWorkflowExecutionRequest) GetNamespaceId() string {
+	if x != nil {
+		return x.NamespaceId
+	}
+	return ""
+}
+
+func (x *DeleteWorkflowExecutionRequest) GetRequest() *v1.DeleteWorkflowExecutionRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+type DeleteWorkflowExecutionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteWorkflowExecutionResponse) Reset() {
+	*x = DeleteWorkflowExecutionResponse{}
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteWorkflowExecutionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteWorkflowExecutionResponse) ProtoMessage() {}
+
+func (x *DeleteWorkflowExecutionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_meridian_historyservice_v1_service_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteWorkflowExecutionResponse.ProtoReflect.Descriptor instead.
+func (*DeleteWorkflowExecutionResponse) Descriptor() ([]byte, []int) {
+	return file_meridian_historyservice_v1_service_proto_rawDescGZIP(), []int{46}
+}
+
 var File_meridian_historyservice_v1_service_proto protoreflect.FileDescriptor
 
 const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
@@ -2490,7 +2674,16 @@ const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
 	"\x0eupdate_request\x18\x03 \x01(\v2?.temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequestR\rupdateRequest\"\xfd\x01\n" +
 	"(UpdateWithStartWorkflowExecutionResponse\x12f\n" +
 	"\x0estart_response\x18\x01 \x01(\v2?.temporal.api.workflowservice.v1.StartWorkflowExecutionResponseR\rstartResponse\x12i\n" +
-	"\x0fupdate_response\x18\x02 \x01(\v2@.temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponseR\x0eupdateResponse2\xf0\x19\n" +
+	"\x0fupdate_response\x18\x02 \x01(\v2@.temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponseR\x0eupdateResponse\"\x9c\x01\n" +
+	"\x1dResetWorkflowExecutionRequest\x12!\n" +
+	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12X\n" +
+	"\arequest\x18\x02 \x01(\v2>.temporal.api.workflowservice.v1.ResetWorkflowExecutionRequestR\arequest\"}\n" +
+	"\x1eResetWorkflowExecutionResponse\x12[\n" +
+	"\bresponse\x18\x01 \x01(\v2?.temporal.api.workflowservice.v1.ResetWorkflowExecutionResponseR\bresponse\"\x9e\x01\n" +
+	"\x1eDeleteWorkflowExecutionRequest\x12!\n" +
+	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12Y\n" +
+	"\arequest\x18\x02 \x01(\v2?.temporal.api.workflowservice.v1.DeleteWorkflowExecutionRequestR\arequest\"!\n" +
+	"\x1fDeleteWorkflowExecutionResponse2\x97\x1c\n" +
 	"\x0eHistoryService\x12\x8f\x01\n" +
 	"\x16StartWorkflowExecution\x129.meridian.historyservice.v1.StartWorkflowExecutionRequest\x1a:.meridian.historyservice.v1.StartWorkflowExecutionResponse\x12\xad\x01\n" +
 	" SignalWithStartWorkflowExecution\x12C.meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest\x1aD.meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse\x12\x92\x01\n" +
@@ -2512,7 +2705,9 @@ const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
 	"\x1dRecordChildExecutionCompleted\x12@.meridian.historyservice.v1.RecordChildExecutionCompletedRequest\x1aA.meridian.historyservice.v1.RecordChildExecutionCompletedResponse\x12\x92\x01\n" +
 	"\x17UpdateWorkflowExecution\x12:.meridian.historyservice.v1.UpdateWorkflowExecutionRequest\x1a;.meridian.historyservice.v1.UpdateWorkflowExecutionResponse\x12\x9e\x01\n" +
 	"\x1bPollWorkflowExecutionUpdate\x12>.meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest\x1a?.meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse\x12\xad\x01\n" +
-	" UpdateWithStartWorkflowExecution\x12C.meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest\x1aD.meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponseBDZBgithub.com/meridian-dev/meridian/api/historyservice;historyserviceb\x06proto3"
+	" UpdateWithStartWorkflowExecution\x12C.meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest\x1aD.meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse\x12\x8f\x01\n" +
+	"\x16ResetWorkflowExecution\x129.meridian.historyservice.v1.ResetWorkflowExecutionRequest\x1a:.meridian.historyservice.v1.ResetWorkflowExecutionResponse\x12\x92\x01\n" +
+	"\x17DeleteWorkflowExecution\x12:.meridian.historyservice.v1.DeleteWorkflowExecutionRequest\x1a;.meridian.historyservice.v1.DeleteWorkflowExecutionResponseBDZBgithub.com/meridian-dev/meridian/api/historyservice;historyserviceb\x06proto3"
 
 var (
 	file_meridian_historyservice_v1_service_proto_rawDescOnce sync.Once
@@ -2526,7 +2721,7 @@ func file_meridian_historyservice_v1_service_proto_rawDescGZIP() []byte {
 	return file_meridian_historyservice_v1_service_proto_rawDescData
 }
 
-var file_meridian_historyservice_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_meridian_historyservice_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_meridian_historyservice_v1_service_proto_goTypes = []any{
 	(*StartWorkflowExecutionRequest)(nil),              // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest
 	(*ParentExecutionInfo)(nil),                        // 1: meridian.historyservice.v1.ParentExecutionInfo
@@ -2571,131 +2766,145 @@ var file_meridian_historyservice_v1_service_proto_goTypes = []any{
 	(*PollWorkflowExecutionUpdateResponse)(nil),        // 40: meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse
 	(*UpdateWithStartWorkflowExecutionRequest)(nil),    // 41: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest
 	(*UpdateWithStartWorkflowExecutionResponse)(nil),   // 42: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse
-	(*v1.StartWorkflowExecutionRequest)(nil),           // 43: temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
-	(*v11.WorkflowExecution)(nil),                      // 44: temporal.api.common.v1.WorkflowExecution
-	(*v1.SignalWithStartWorkflowExecutionRequest)(nil), // 45: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
-	(*v1.SignalWorkflowExecutionRequest)(nil),          // 46: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
-	(*v1.RequestCancelWorkflowExecutionRequest)(nil),   // 47: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
-	(*v1.TerminateWorkflowExecutionRequest)(nil),       // 48: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
-	(*v1.DescribeWorkflowExecutionRequest)(nil),        // 49: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
-	(*v1.DescribeWorkflowExecutionResponse)(nil),       // 50: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
-	(*v1.GetWorkflowExecutionHistoryRequest)(nil),      // 51: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
-	(*v1.GetWorkflowExecutionHistoryResponse)(nil),     // 52: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
-	(*v1.QueryWorkflowRequest)(nil),                    // 53: temporal.api.workflowservice.v1.QueryWorkflowRequest
-	(*v1.QueryWorkflowResponse)(nil),                   // 54: temporal.api.workflowservice.v1.QueryWorkflowResponse
-	(*v1.PollWorkflowTaskQueueRequest)(nil),            // 55: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
-	(*v1.PollWorkflowTaskQueueResponse)(nil),           // 56: temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
-	(*v1.PollActivityTaskQueueRequest)(nil),            // 57: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
-	(*v1.PollActivityTaskQueueResponse)(nil),           // 58: temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
-	(*commonpb.TaskToken)(nil),                         // 59: meridian.common.v1.TaskToken
-	(*v1.RespondWorkflowTaskCompletedRequest)(nil),     // 60: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
-	(*v1.RespondWorkflowTaskCompletedResponse)(nil),    // 61: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
-	(*v1.RespondWorkflowTaskFailedRequest)(nil),        // 62: temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
-	(*v11.Payloads)(nil),                               // 63: temporal.api.common.v1.Payloads
-	(*v12.Failure)(nil),                                // 64: temporal.api.failure.v1.Failure
-	(*v13.HistoryEvent)(nil),                           // 65: temporal.api.history.v1.HistoryEvent
-	(*v1.UpdateWorkflowExecutionRequest)(nil),          // 66: temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
-	(*v1.UpdateWorkflowExecutionResponse)(nil),         // 67: temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
-	(*v1.PollWorkflowExecutionUpdateRequest)(nil),      // 68: temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest
-	(*v1.PollWorkflowExecutionUpdateResponse)(nil),     // 69: temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponse
-	(*v1.StartWorkflowExecutionResponse)(nil),          // 70: temporal.api.workflowservice.v1.StartWorkflowExecutionResponse
+	(*ResetWorkflowExecutionRequest)(nil),              // 43: meridian.historyservice.v1.ResetWorkflowExecutionRequest
+	(*ResetWorkflowExecutionResponse)(nil),             // 44: meridian.historyservice.v1.ResetWorkflowExecutionResponse
+	(*DeleteWorkflowExecutionRequest)(nil),             // 45: meridian.historyservice.v1.DeleteWorkflowExecutionRequest
+	(*DeleteWorkflowExecutionResponse)(nil),            // 46: meridian.historyservice.v1.DeleteWorkflowExecutionResponse
+	(*v1.StartWorkflowExecutionRequest)(nil),           // 47: temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
+	(*v11.WorkflowExecution)(nil),                      // 48: temporal.api.common.v1.WorkflowExecution
+	(*v1.SignalWithStartWorkflowExecutionRequest)(nil), // 49: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
+	(*v1.SignalWorkflowExecutionRequest)(nil),          // 50: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
+	(*v1.RequestCancelWorkflowExecutionRequest)(nil),   // 51: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
+	(*v1.TerminateWorkflowExecutionRequest)(nil),       // 52: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
+	(*v1.DescribeWorkflowExecutionRequest)(nil),        // 53: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
+	(*v1.DescribeWorkflowExecutionResponse)(nil),       // 54: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
+	(*v1.GetWorkflowExecutionHistoryRequest)(nil),      // 55: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
+	(*v1.GetWorkflowExecutionHistoryResponse)(nil),     // 56: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
+	(*v1.QueryWorkflowRequest)(nil),                    // 57: temporal.api.workflowservice.v1.QueryWorkflowRequest
+	(*v1.QueryWorkflowResponse)(nil),                   // 58: temporal.api.workflowservice.v1.QueryWorkflowResponse
+	(*v1.PollWorkflowTaskQueueRequest)(nil),            // 59: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
+	(*v1.PollWorkflowTaskQueueResponse)(nil),           // 60: temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	(*v1.PollActivityTaskQueueRequest)(nil),            // 61: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
+	(*v1.PollActivityTaskQueueResponse)(nil),           // 62: temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
+	(*commonpb.TaskToken)(nil),                         // 63: meridian.common.v1.TaskToken
+	(*v1.RespondWorkflowTaskCompletedRequest)(nil),     // 64: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
+	(*v1.RespondWorkflowTaskCompletedResponse)(nil),    // 65: temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
+	(*v1.RespondWorkflowTaskFailedRequest)(nil),        // 66: temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
+	(*v11.Payloads)(nil),                               // 67: temporal.api.common.v1.Payloads
+	(*v12.Failure)(nil),                                // 68: temporal.api.failure.v1.Failure
+	(*v13.HistoryEvent)(nil),                           // 69: temporal.api.history.v1.HistoryEvent
+	(*v1.UpdateWorkflowExecutionRequest)(nil),          // 70: temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
+	(*v1.UpdateWorkflowExecutionResponse)(nil),         // 71: temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
+	(*v1.PollWorkflowExecutionUpdateRequest)(nil),      // 72: temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest
+	(*v1.PollWorkflowExecutionUpdateResponse)(nil),     // 73: temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponse
+	(*v1.StartWorkflowExecutionResponse)(nil),          // 74: temporal.api.workflowservice.v1.StartWorkflowExecutionResponse
+	(*v1.ResetWorkflowExecutionRequest)(nil),           // 75: temporal.api.workflowservice.v1.ResetWorkflowExecutionRequest
+	(*v1.ResetWorkflowExecutionResponse)(nil),          // 76: temporal.api.workflowservice.v1.ResetWorkflowExecutionResponse
+	(*v1.DeleteWorkflowExecutionRequest)(nil),          // 77: temporal.api.workflowservice.v1.DeleteWorkflowExecutionRequest
 }
 var file_meridian_historyservice_v1_service_proto_depIdxs = []int32{
-	43, // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
+	47, // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
 	1,  // 1: meridian.historyservice.v1.StartWorkflowExecutionRequest.parent_execution_info:type_name -> meridian.historyservice.v1.ParentExecutionInfo
-	44, // 2: meridian.historyservice.v1.ParentExecutionInfo.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	45, // 3: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
-	46, // 4: meridian.historyservice.v1.SignalWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
-	44, // 5: meridian.historyservice.v1.SignalWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	47, // 6: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
-	44, // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	48, // 8: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
-	44, // 9: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	49, // 10: meridian.historyservice.v1.DescribeWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
-	50, // 11: meridian.historyservice.v1.DescribeWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
-	51, // 12: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest.request:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
-	52, // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse.response:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
-	53, // 14: meridian.historyservice.v1.QueryWorkflowRequest.request:type_name -> temporal.api.workflowservice.v1.QueryWorkflowRequest
-	54, // 15: meridian.historyservice.v1.QueryWorkflowResponse.response:type_name -> temporal.api.workflowservice.v1.QueryWorkflowResponse
-	44, // 16: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	55, // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
-	56, // 18: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
-	44, // 19: meridian.historyservice.v1.RecordActivityTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	57, // 20: meridian.historyservice.v1.RecordActivityTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
-	58, // 21: meridian.historyservice.v1.RecordActivityTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
-	59, // 22: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
-	60, // 23: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
-	61, // 24: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse.response:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
-	59, // 25: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
-	62, // 26: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
-	59, // 27: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.token:type_name -> meridian.common.v1.TaskToken
-	63, // 28: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.details:type_name -> temporal.api.common.v1.Payloads
-	59, // 29: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
-	63, // 30: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.result:type_name -> temporal.api.common.v1.Payloads
-	59, // 31: meridian.historyservice.v1.RespondActivityTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
-	64, // 32: meridian.historyservice.v1.RespondActivityTaskFailedRequest.failure:type_name -> temporal.api.failure.v1.Failure
-	63, // 33: meridian.historyservice.v1.RespondActivityTaskFailedRequest.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
-	59, // 34: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.token:type_name -> meridian.common.v1.TaskToken
-	63, // 35: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.details:type_name -> temporal.api.common.v1.Payloads
-	44, // 36: meridian.historyservice.v1.ResetStickyTaskQueueRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	44, // 37: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	44, // 38: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.child_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	65, // 39: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.completion_event:type_name -> temporal.api.history.v1.HistoryEvent
-	66, // 40: meridian.historyservice.v1.UpdateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
-	67, // 41: meridian.historyservice.v1.UpdateWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
-	68, // 42: meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest.request:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest
-	69, // 43: meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponse
-	43, // 44: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.start_request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
-	66, // 45: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.update_request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
-	70, // 46: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.start_response:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionResponse
-	67, // 47: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.update_response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
-	0,  // 48: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:input_type -> meridian.historyservice.v1.StartWorkflowExecutionRequest
-	3,  // 49: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
-	5,  // 50: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWorkflowExecutionRequest
-	7,  // 51: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:input_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
-	9,  // 52: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:input_type -> meridian.historyservice.v1.TerminateWorkflowExecutionRequest
-	11, // 53: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:input_type -> meridian.historyservice.v1.DescribeWorkflowExecutionRequest
-	13, // 54: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:input_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
-	15, // 55: meridian.historyservice.v1.HistoryService.QueryWorkflow:input_type -> meridian.historyservice.v1.QueryWorkflowRequest
-	17, // 56: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:input_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
-	19, // 57: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:input_type -> meridian.historyservice.v1.RecordActivityTaskStartedRequest
-	21, // 58: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:input_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
-	23, // 59: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:input_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
-	25, // 60: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:input_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
-	27, // 61: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:input_type -> meridian.historyservice.v1.RespondActivityTaskCompletedRequest
-	29, // 62: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:input_type -> meridian.historyservice.v1.RespondActivityTaskFailedRequest
-	31, // 63: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:input_type -> meridian.historyservice.v1.RespondActivityTaskCanceledRequest
-	33, // 64: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:input_type -> meridian.historyservice.v1.ResetStickyTaskQueueRequest
-	35, // 65: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:input_type -> meridian.historyservice.v1.RecordChildExecutionCompletedRequest
-	37, // 66: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWorkflowExecutionRequest
-	39, // 67: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:input_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest
-	41, // 68: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest
-	2,  // 69: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:output_type -> meridian.historyservice.v1.StartWorkflowExecutionResponse
-	4,  // 70: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
-	6,  // 71: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWorkflowExecutionResponse
-	8,  // 72: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:output_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
-	10, // 73: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:output_type -> meridian.historyservice.v1.TerminateWorkflowExecutionResponse
-	12, // 74: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:output_type -> meridian.historyservice.v1.DescribeWorkflowExecutionResponse
-	14, // 75: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:output_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
-	16, // 76: meridian.historyservice.v1.HistoryService.QueryWorkflow:output_type -> meridian.historyservice.v1.QueryWorkflowResponse
-	18, // 77: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:output_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
-	20, // 78: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:output_type -> meridian.historyservice.v1.RecordActivityTaskStartedResponse
-	22, // 79: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:output_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
-	24, // 80: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:output_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
-	26, // 81: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:output_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
-	28, // 82: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:output_type -> meridian.historyservice.v1.RespondActivityTaskCompletedResponse
-	30, // 83: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:output_type -> meridian.historyservice.v1.RespondActivityTaskFailedResponse
-	32, // 84: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:output_type -> meridian.historyservice.v1.RespondActivityTaskCanceledResponse
-	34, // 85: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:output_type -> meridian.historyservice.v1.ResetStickyTaskQueueResponse
-	36, // 86: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:output_type -> meridian.historyservice.v1.RecordChildExecutionCompletedResponse
-	38, // 87: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWorkflowExecutionResponse
-	40, // 88: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:output_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse
-	42, // 89: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse
-	69, // [69:90] is the sub-list for method output_type
-	48, // [48:69] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	48, // 2: meridian.historyservice.v1.ParentExecutionInfo.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	49, // 3: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
+	50, // 4: meridian.historyservice.v1.SignalWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
+	48, // 5: meridian.historyservice.v1.SignalWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	51, // 6: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
+	48, // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	52, // 8: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
+	48, // 9: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	53, // 10: meridian.historyservice.v1.DescribeWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
+	54, // 11: meridian.historyservice.v1.DescribeWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
+	55, // 12: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest.request:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
+	56, // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse.response:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
+	57, // 14: meridian.historyservice.v1.QueryWorkflowRequest.request:type_name -> temporal.api.workflowservice.v1.QueryWorkflowRequest
+	58, // 15: meridian.historyservice.v1.QueryWorkflowResponse.response:type_name -> temporal.api.workflowservice.v1.QueryWorkflowResponse
+	48, // 16: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	59, // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
+	60, // 18: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	48, // 19: meridian.historyservice.v1.RecordActivityTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	61, // 20: meridian.historyservice.v1.RecordActivityTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
+	62, // 21: meridian.historyservice.v1.RecordActivityTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
+	63, // 22: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
+	64, // 23: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
+	65, // 24: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse.response:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
+	63, // 25: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
+	66, // 26: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
+	63, // 27: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.token:type_name -> meridian.common.v1.TaskToken
+	67, // 28: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.details:type_name -> temporal.api.common.v1.Payloads
+	63, // 29: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
+	67, // 30: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.result:type_name -> temporal.api.common.v1.Payloads
+	63, // 31: meridian.historyservice.v1.RespondActivityTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
+	68, // 32: meridian.historyservice.v1.RespondActivityTaskFailedRequest.failure:type_name -> temporal.api.failure.v1.Failure
+	67, // 33: meridian.historyservice.v1.RespondActivityTaskFailedRequest.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
+	63, // 34: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.token:type_name -> meridian.common.v1.TaskToken
+	67, // 35: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.details:type_name -> temporal.api.common.v1.Payloads
+	48, // 36: meridian.historyservice.v1.ResetStickyTaskQueueRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	48, // 37: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	48, // 38: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.child_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	69, // 39: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.completion_event:type_name -> temporal.api.history.v1.HistoryEvent
+	70, // 40: meridian.historyservice.v1.UpdateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
+	71, // 41: meridian.historyservice.v1.UpdateWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
+	72, // 42: meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest.request:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest
+	73, // 43: meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponse
+	47, // 44: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.start_request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
+	70, // 45: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.update_request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
+	74, // 46: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.start_response:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionResponse
+	71, // 47: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.update_response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
+	75, // 48: meridian.historyservice.v1.ResetWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.ResetWorkflowExecutionRequest
+	76, // 49: meridian.historyservice.v1.ResetWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.ResetWorkflowExecutionResponse
+	77, // 50: meridian.historyservice.v1.DeleteWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DeleteWorkflowExecutionRequest
+	0,  // 51: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:input_type -> meridian.historyservice.v1.StartWorkflowExecutionRequest
+	3,  // 52: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
+	5,  // 53: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWorkflowExecutionRequest
+	7,  // 54: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:input_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
+	9,  // 55: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:input_type -> meridian.historyservice.v1.TerminateWorkflowExecutionRequest
+	11, // 56: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:input_type -> meridian.historyservice.v1.DescribeWorkflowExecutionRequest
+	13, // 57: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:input_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
+	15, // 58: meridian.historyservice.v1.HistoryService.QueryWorkflow:input_type -> meridian.historyservice.v1.QueryWorkflowRequest
+	17, // 59: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:input_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
+	19, // 60: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:input_type -> meridian.historyservice.v1.RecordActivityTaskStartedRequest
+	21, // 61: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:input_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
+	23, // 62: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:input_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
+	25, // 63: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:input_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
+	27, // 64: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:input_type -> meridian.historyservice.v1.RespondActivityTaskCompletedRequest
+	29, // 65: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:input_type -> meridian.historyservice.v1.RespondActivityTaskFailedRequest
+	31, // 66: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:input_type -> meridian.historyservice.v1.RespondActivityTaskCanceledRequest
+	33, // 67: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:input_type -> meridian.historyservice.v1.ResetStickyTaskQueueRequest
+	35, // 68: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:input_type -> meridian.historyservice.v1.RecordChildExecutionCompletedRequest
+	37, // 69: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWorkflowExecutionRequest
+	39, // 70: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:input_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest
+	41, // 71: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest
+	43, // 72: meridian.historyservice.v1.HistoryService.ResetWorkflowExecution:input_type -> meridian.historyservice.v1.ResetWorkflowExecutionRequest
+	45, // 73: meridian.historyservice.v1.HistoryService.DeleteWorkflowExecution:input_type -> meridian.historyservice.v1.DeleteWorkflowExecutionRequest
+	2,  // 74: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:output_type -> meridian.historyservice.v1.StartWorkflowExecutionResponse
+	4,  // 75: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
+	6,  // 76: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWorkflowExecutionResponse
+	8,  // 77: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:output_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
+	10, // 78: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:output_type -> meridian.historyservice.v1.TerminateWorkflowExecutionResponse
+	12, // 79: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:output_type -> meridian.historyservice.v1.DescribeWorkflowExecutionResponse
+	14, // 80: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:output_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
+	16, // 81: meridian.historyservice.v1.HistoryService.QueryWorkflow:output_type -> meridian.historyservice.v1.QueryWorkflowResponse
+	18, // 82: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:output_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
+	20, // 83: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:output_type -> meridian.historyservice.v1.RecordActivityTaskStartedResponse
+	22, // 84: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:output_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
+	24, // 85: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:output_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
+	26, // 86: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:output_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
+	28, // 87: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:output_type -> meridian.historyservice.v1.RespondActivityTaskCompletedResponse
+	30, // 88: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:output_type -> meridian.historyservice.v1.RespondActivityTaskFailedResponse
+	32, // 89: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:output_type -> meridian.historyservice.v1.RespondActivityTaskCanceledResponse
+	34, // 90: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:output_type -> meridian.historyservice.v1.ResetStickyTaskQueueResponse
+	36, // 91: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:output_type -> meridian.historyservice.v1.RecordChildExecutionCompletedResponse
+	38, // 92: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWorkflowExecutionResponse
+	40, // 93: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:output_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse
+	42, // 94: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse
+	44, // 95: meridian.historyservice.v1.HistoryService.ResetWorkflowExecution:output_type -> meridian.historyservice.v1.ResetWorkflowExecutionResponse
+	46, // 96: meridian.historyservice.v1.HistoryService.DeleteWorkflowExecution:output_type -> meridian.historyservice.v1.DeleteWorkflowExecutionResponse
+	74, // [74:97] is the sub-list for method output_type
+	51, // [51:74] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_meridian_historyservice_v1_service_proto_init() }
@@ -2709,7 +2918,7 @@ func file_meridian_historyservice_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_meridian_historyservice_v1_service_proto_rawDesc), len(file_meridian_historyservice_v1_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   43,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -45,6 +45,8 @@ const (
 	HistoryService_UpdateWorkflowExecution_FullMethodName          = "/meridian.historyservice.v1.HistoryService/UpdateWorkflowExecution"
 	HistoryService_PollWorkflowExecutionUpdate_FullMethodName      = "/meridian.historyservice.v1.HistoryService/PollWorkflowExecutionUpdate"
 	HistoryService_UpdateWithStartWorkflowExecution_FullMethodName = "/meridian.historyservice.v1.HistoryService/UpdateWithStartWorkflowExecution"
+	HistoryService_ResetWorkflowExecution_FullMethodName           = "/meridian.historyservice.v1.HistoryService/ResetWorkflowExecution"
+	HistoryService_DeleteWorkflowExecution_FullMethodName          = "/meridian.historyservice.v1.HistoryService/DeleteWorkflowExecution"
 )
 
 // HistoryServiceClient is the client API for HistoryService service.
@@ -80,6 +82,12 @@ type HistoryServiceClient interface {
 	// UpdateWithStartWorkflowExecution starts a workflow (or uses the running
 	// one, as its conflict policy says) and admits an update to it.
 	UpdateWithStartWorkflowExecution(ctx context.Context, in *UpdateWithStartWorkflowExecutionRequest, opts ...grpc.CallOption) (*UpdateWithStartWorkflowExecutionResponse, error)
+	// ResetWorkflowExecution makes a new run from a run's history up to a
+	// workflow task, terminating the current run if it is running.
+	ResetWorkflowExecution(ctx context.Context, in *ResetWorkflowExecutionRequest, opts ...grpc.CallOption) (*ResetWorkflowExecutionResponse, error)
+	// DeleteWorkflowExecution terminates a run if it is running and deletes
+	// its state, history and visibility record.
+	DeleteWorkflowExecution(ctx context.Context, in *DeleteWorkflowExecutionRequest, opts ...grpc.CallOption) (*DeleteWorkflowExecutionResponse, error)
 }
 
 type historyServiceClient struct {
@@ -300,6 +308,26 @@ func (c *historyServiceClient) UpdateWithStartWorkflowExecution(ctx context.Cont
 	return out, nil
 }
 
+func (c *historyServiceClient) ResetWorkflowExecution(ctx context.Context, in *ResetWorkflowExecutionRequest, opts ...grpc.CallOption) (*ResetWorkflowExecutionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResetWorkflowExecutionResponse)
+	err := c.cc.Invoke(ctx, HistoryService_ResetWorkflowExecution_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *historyServiceClient) DeleteWorkflowExecution(ctx context.Context, in *DeleteWorkflowExecutionRequest, opts ...grpc.CallOption) (*DeleteWorkflowExecutionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteWorkflowExecutionResponse)
+	err := c.cc.Invoke(ctx, HistoryService_DeleteWorkflowExecution_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HistoryServiceServer is the server API for HistoryService service.
 // All implementations should embed UnimplementedHistoryServiceServer
 // for forward compatibility.
@@ -333,6 +361,12 @@ type HistoryServiceServer interface {
 	// UpdateWithStartWorkflowExecution starts a workflow (or uses the running
 	// one, as its conflict policy says) and admits an update to it.
 	UpdateWithStartWorkflowExecution(context.Context, *UpdateWithStartWorkflowExecutionRequest) (*UpdateWithStartWorkflowExecutionResponse, error)
+	// ResetWorkflowExecution makes a new run from a run's history up to a
+	// workflow task, terminating the current run if it is running.
+	ResetWorkflowExecution(context.Context, *ResetWorkflowExecutionRequest) (*ResetWorkflowExecutionResponse, error)
+	// DeleteWorkflowExecution terminates a run if it is running and deletes
+	// its state, history and visibility record.
+	DeleteWorkflowExecution(context.Context, *DeleteWorkflowExecutionRequest) (*DeleteWorkflowExecutionResponse, error)
 }
 
 // UnimplementedHistoryServiceServer should be embedded to have
@@ -404,6 +438,12 @@ func (UnimplementedHistoryServiceServer) PollWorkflowExecutionUpdate(context.Con
 }
 func (UnimplementedHistoryServiceServer) UpdateWithStartWorkflowExecution(context.Context, *UpdateWithStartWorkflowExecutionRequest) (*UpdateWithStartWorkflowExecutionResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpdateWithStartWorkflowExecution not implemented")
+}
+func (UnimplementedHistoryServiceServer) ResetWorkflowExecution(context.Context, *ResetWorkflowExecutionRequest) (*ResetWorkflowExecutionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ResetWorkflowExecution not implemented")
+}
+func (UnimplementedHistoryServiceServer) DeleteWorkflowExecution(context.Context, *DeleteWorkflowExecutionRequest) (*DeleteWorkflowExecutionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteWorkflowExecution not implemented")
 }
 func (UnimplementedHistoryServiceServer) testEmbeddedByValue() {}
 
@@ -803,6 +843,42 @@ func _HistoryService_UpdateWithStartWorkflowExecution_Handler(srv interface{}, c
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HistoryService_ResetWorkflowExecution_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResetWorkflowExecutionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HistoryServiceServer).ResetWorkflowExecution(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HistoryService_ResetWorkflowExecution_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HistoryServiceServer).ResetWorkflowExecution(ctx, req.(*ResetWorkflowExecutionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HistoryService_DeleteWorkflowExecution_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteWorkflowExecutionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HistoryServiceServer).DeleteWorkflowExecution(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HistoryService_DeleteWorkflowExecution_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HistoryServiceServer).DeleteWorkflowExecution(ctx, req.(*DeleteWorkflowExecutionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // HistoryService_ServiceDesc is the grpc.ServiceDesc for HistoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -893,6 +969,14 @@ var HistoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateWithStartWorkflowExecution",
 			Handler:    _HistoryService_UpdateWithStartWorkflowExecution_Handler,
+		},
+		{
+			MethodName: "ResetWorkflowExecution",
+			Handler:    _HistoryService_ResetWorkflowExecution_Handler,
+		},
+		{
+			MethodName: "DeleteWorkflowExecution",
+			Handler:    _HistoryService_DeleteWorkflowExecution_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -35,9 +35,13 @@
 //     and update-with-start through ExecuteMultiOperation) are validated
 //     here and owned by history; a wait policy other than COMPLETED waits
 //     for ACCEPTED.
+//   - ResetWorkflowExecution and DeleteWorkflowExecution are validated here
+//     (the reset point itself is checked by history against the run's
+//     events) and owned by history; a reset without a request ID gets one.
+//     Reset's post_reset_operations are refused with InvalidArgument.
 //
 // Not implemented (Unimplemented): schedules, batch operations,
-// worker versioning and deployments, Nexus, reset, archival,
+// worker versioning and deployments, Nexus, archival,
 // GetWorkflowExecutionHistoryReverse, and the OperatorService calls other
 // than Add/Remove/ListSearchAttributes.
 package frontend

@@ -42,4 +42,10 @@
 //     transaction that justifies the change committed; every workflow task
 //     that starts carries them all. Accepted updates are in the run's state
 //     (update.go, api_update.go).
+//   - A reset (api_reset.go) writes its new run in the transaction that
+//     terminates the running current run, or creates it conditionally on
+//     the current record when that run is closed; the base run's history
+//     is read under its lock when it is the running current run. A delete
+//     (api_delete.go) and the retention timer delete a closed run under its
+//     lock: visibility record, state, history.
 package history

@@ -2,7 +2,6 @@ package history
 
 import (
 	"context"
-	"errors"
 
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -216,30 +215,13 @@ func (x *executor) dispatchActivityTask(ctx context.Context, k runKey, t *persis
 	return err
 }
 
-// deleteRun removes a closed run after retention: state, history, visibility.
+// deleteRun removes a closed run after retention: state, history,
+// visibility (deleteClosedRun). A run that is not closed (a stale task) is
+// left alone.
 func (x *executor) deleteRun(ctx context.Context, k runKey) error {
-	sh := x.sh
-	var branch []byte
-	err := sh.readRun(ctx, k, func(st *persistencepb.WorkflowMutableState) error {
-		if st.ExecutionState.State != persistencepb.WorkflowState_WORKFLOW_STATE_COMPLETED {
-			return errRunNotFound
-		}
-		branch = branchToken(st)
-		return nil
-	})
-	if err != nil {
-		return err
+	err := x.sh.deleteClosedRun(ctx, k)
+	if err == nil {
+		x.sh.cache.drop(k)
 	}
-	stores := sh.svc.deps.Stores
-	if err := stores.Visibility.DeleteWorkflowExecution(ctx, k.namespaceID, k.workflowID, k.runID); err != nil {
-		return err
-	}
-	if err := stores.Execution.DeleteWorkflowExecution(ctx, sh.id, k.namespaceID, k.workflowID, k.runID); err != nil {
-		return err
-	}
-	if err := stores.History.DeleteHistoryBranch(ctx, sh.id, branch); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	sh.cache.drop(k)
-	return nil
+	return err
 }

@@ -154,16 +154,7 @@ func (sh *shard) appendNewRunHistory(ctx context.Context, next *workflow.Mutable
 		return err
 	}
 	events := next.NewEvents()
-	for _, e := range events {
-		e.TaskId = txnID
-	}
-	size, err := sh.svc.deps.Stores.History.AppendHistoryNodes(ctx, &persistence.AppendHistoryNodesRequest{
-		ShardID:       sh.id,
-		BranchToken:   branchToken(next.S),
-		Events:        events,
-		TransactionID: txnID,
-		IsNewBranch:   true,
-	})
+	size, err := sh.appendEvents(ctx, branchToken(next.S), events, txnID)
 	if err != nil {
 		return err
 	}
@@ -173,6 +164,39 @@ func (sh *shard) appendNewRunHistory(ctx context.Context, next *workflow.Mutable
 	next.S.DbRecordVersion++
 	ei.StateTransitionCount++
 	return nil
+}
+
+// maxHistoryNodeBytes bounds the events of one history node a transaction
+// appends: a reset run copies a whole history in one transaction, which
+// must not become one oversized row.
+const maxHistoryNodeBytes = 1 << 20
+
+// appendEvents appends a transaction's events (stamped with its ID) as one
+// history node, or as several when they are large; the first node of a
+// branch (event 1) creates it. Returns the encoded size.
+func (sh *shard) appendEvents(ctx context.Context, branch []byte, events []*historypb.HistoryEvent, txnID int64) (int, error) {
+	total := 0
+	for len(events) > 0 {
+		n, bytes := 0, 0
+		for n < len(events) && (n == 0 || bytes+proto.Size(events[n]) <= maxHistoryNodeBytes) {
+			events[n].TaskId = txnID
+			bytes += proto.Size(events[n])
+			n++
+		}
+		size, err := sh.svc.deps.Stores.History.AppendHistoryNodes(ctx, &persistence.AppendHistoryNodesRequest{
+			ShardID:       sh.id,
+			BranchToken:   branch,
+			Events:        events[:n],
+			TransactionID: txnID,
+			IsNewBranch:   events[0].EventId == 1,
+		})
+		if err != nil {
+			return total, err
+		}
+		total += size
+		events = events[n:]
+	}
+	return total, nil
 }
 
 // enforceHistoryLimits terminates a run whose history outgrew its limits.
@@ -237,16 +261,7 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 	s := ms.S
 	events := ms.NewEvents()
 	if len(events) > 0 {
-		for _, e := range events {
-			e.TaskId = txnID
-		}
-		size, err := sh.svc.deps.Stores.History.AppendHistoryNodes(ctx, &persistence.AppendHistoryNodesRequest{
-			ShardID:       sh.id,
-			BranchToken:   branchToken(s),
-			Events:        events,
-			TransactionID: txnID,
-			IsNewBranch:   events[0].EventId == 1,
-		})
+		size, err := sh.appendEvents(ctx, branchToken(s), events, txnID)
 		if err != nil {
 			abandon()
 			return err

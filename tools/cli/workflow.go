@@ -26,7 +26,7 @@ func (a *App) newWorkflowCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:     "workflow",
 		Aliases: []string{"wf"},
-		Short:   "List and inspect workflow executions",
+		Short:   "Start, inspect and change workflow executions",
 	}
 	f.register(c.PersistentFlags())
 	c.PersistentFlags().StringVarP(&f.namespace, "namespace", "n", server.DefaultNamespace, "namespace")
@@ -34,6 +34,13 @@ func (a *App) newWorkflowCommand() *cobra.Command {
 		a.newWorkflowListCommand(f),
 		a.newWorkflowDescribeCommand(f),
 		a.newWorkflowShowCommand(f),
+		a.newWorkflowStartCommand(f),
+		a.newWorkflowSignalCommand(f),
+		a.newWorkflowQueryCommand(f),
+		a.newWorkflowCancelCommand(f),
+		a.newWorkflowTerminateCommand(f),
+		a.newWorkflowResetCommand(f),
+		a.newWorkflowDeleteCommand(f),
 	)
 	return c
 }

@@ -88,6 +88,11 @@ func Apply(s *persistencepb.WorkflowMutableState, e *historypb.HistoryEvent) err
 			// SDK reports failures of attempt 1 only).
 			attempt--
 		}
+		if e.GetWorkflowTaskFailedEventAttributes().GetCause() == enumspb.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW {
+			// The failure that starts a reset run (reset.go).
+			applyResetPoint(s, e)
+			attempt = 0
+		}
 		ei.WorkflowTask = &persistencepb.WorkflowTaskInfo{Attempt: attempt}
 	case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 		a := e.GetActivityTaskScheduledEventAttributes()

@@ -262,13 +262,22 @@ func checkChainInvariants(t testingT, h *harness) {
 		return
 	}
 	a := h.written[0].GetWorkflowExecutionStartedEventAttributes()
-	require.Equal(t, ei.RunId, a.GetOriginalExecutionRunId(), "original_execution_run_id is not the run's own ID")
 	require.NotEmpty(t, a.GetFirstExecutionRunId(), "first_execution_run_id is not set")
 	require.GreaterOrEqual(t, a.GetAttempt(), int32(1))
-	if a.GetContinuedExecutionRunId() != "" {
+	if resetRun(h.written, ei.RunId) {
+		// A reset run keeps the base run's WorkflowExecutionStarted (the
+		// API says the reset preserves original_execution_run_id).
+		require.NotEqual(t, ei.RunId, a.GetOriginalExecutionRunId(), "a reset run's started event is the base run's")
+	} else {
+		require.Equal(t, ei.RunId, a.GetOriginalExecutionRunId(), "original_execution_run_id is not the run's own ID")
+	}
+	switch {
+	case resetRun(h.written, ei.RunId):
+		// Its chain is the base run's.
+	case a.GetContinuedExecutionRunId() != "":
 		require.NotEqual(t, enumspb.CONTINUE_AS_NEW_INITIATOR_UNSPECIFIED, a.GetInitiator(), "a continued run has no initiator")
 		require.NotEqual(t, ei.RunId, a.GetFirstExecutionRunId(), "a continued run is not its chain's first")
-	} else {
+	default:
 		require.Equal(t, ei.RunId, a.GetFirstExecutionRunId(), "a chain's first run must name itself first")
 	}
 	closed := s.ExecutionState.GetState() == persistencepb.WorkflowState_WORKFLOW_STATE_COMPLETED
@@ -281,6 +290,18 @@ func checkChainInvariants(t testingT, h *harness) {
 	} else {
 		require.Empty(t, ei.NewExecutionRunId, "a running run names a new run")
 	}
+}
+
+// resetRun reports whether events are a reset run's: a WorkflowTaskFailed
+// with cause RESET_WORKFLOW names runID as the new run.
+func resetRun(events []*historypb.HistoryEvent, runID string) bool {
+	for _, e := range events {
+		a := e.GetWorkflowTaskFailedEventAttributes()
+		if a.GetCause() == enumspb.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW && a.GetNewRunId() == runID {
+			return true
+		}
+	}
+	return false
 }
 
 // checkExternalInvariants: pending child, signal and cancel infos point at

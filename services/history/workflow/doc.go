@@ -34,4 +34,9 @@
 //     after its acceptance; UpdateInfos holds exactly the accepted updates,
 //     with the outcomes of the most recent completions (update.go). A
 //     rejection writes no event.
+//   - A reset run (reset.go) is built by applying the base run's events up
+//     to a workflow task's started event, then WorkflowTaskFailed with cause
+//     RESET_WORKFLOW (applying it restarts the run's timeouts and the
+//     pending activities' schedule-to-close), the re-applied signals and a
+//     new workflow task; its started event is the base run's.
 package workflow

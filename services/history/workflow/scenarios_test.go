@@ -62,6 +62,8 @@ var scenarios = []struct {
 	{"update_rejected", scenarioUpdateRejected},
 	{"update_duplicate_id", scenarioUpdateDuplicateID},
 	{"update_bad_messages", scenarioUpdateBadMessages},
+	{"reset_closed", scenarioResetClosed},
+	{"reset_running", scenarioResetRunning},
 }
 
 func TestTranscripts(t *testing.T) {
