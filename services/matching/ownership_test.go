@@ -156,7 +156,9 @@ func (r *testRouter) PollWorkflowTaskQueue(ctx context.Context, req *matchingser
 
 func (r *testRouter) DescribeTaskQueue(ctx context.Context, req *matchingservice.DescribeTaskQueueRequest) (*matchingservice.DescribeTaskQueueResponse, error) {
 	key := wfPartition(req.GetRequest().GetTaskQueue().GetName(), req.GetPartition())
-	return routeTo(ctx, r, key, func(s *Service) (*matchingservice.DescribeTaskQueueResponse, error) { return s.DescribeTaskQueue(ctx, req) })
+	return routeTo(ctx, r, key, func(s *Service) (*matchingservice.DescribeTaskQueueResponse, error) {
+		return s.DescribeTaskQueue(ctx, req)
+	})
 }
 
 // dedupHistory starts each workflow task once, like history: a second

@@ -66,13 +66,13 @@ type taskQueueManager struct {
 	mu       sync.Mutex
 	stopping bool
 	// Matcher state.
-	waiters  list.List // *waiter, oldest first
+	waiters list.List // *waiter, oldest first
 	// forwardedPolls counts this partition's polls waiting at the root.
 	forwardedPolls int
-	queries  list.List // *internalTask (query), oldest first
-	syncWait list.List // *internalTask (sync) waiting for a poller
-	buffer   []*internalTask
-	hintedAt time.Time // when a poll response last carried a positive backlog hint
+	queries        list.List // *internalTask (query), oldest first
+	syncWait       list.List // *internalTask (sync) waiting for a poller
+	buffer         []*internalTask
+	hintedAt       time.Time // when a poll response last carried a positive backlog hint
 	// Backlog read state.
 	acks         ackTracker
 	maxReadLevel int64 // every allocated ID at or below this is written (or failed)
