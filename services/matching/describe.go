@@ -91,7 +91,7 @@ func (s *Service) describeQueue(ctx context.Context, root partitionKey, kind enu
 				TaskQueue:              &taskqueuepb.TaskQueue{Name: root.name, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
 				TaskQueueType:          root.taskType,
 				ReportStats:            true,
-				IncludeTaskQueueStatus: true,
+				IncludeTaskQueueStatus: true, //nolint:staticcheck // the legacy status carries the backlog hint and rate
 			},
 			Partition:       int32(p),
 			SinglePartition: true,
@@ -123,7 +123,7 @@ func (s *Service) describeType(ctx context.Context, key partitionKey, kind enums
 			TaskQueue:              &taskqueuepb.TaskQueue{Name: key.name, Kind: kind},
 			TaskQueueType:          key.taskType,
 			ReportStats:            true,
-			IncludeTaskQueueStatus: true,
+			IncludeTaskQueueStatus: true, //nolint:staticcheck // as in describeQueue
 		},
 	})
 	if err != nil {

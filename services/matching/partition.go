@@ -57,12 +57,6 @@ type partitionKey struct {
 	partition   int32 // 0 is the root
 }
 
-// root returns the key of k's root partition.
-func (k partitionKey) root() partitionKey {
-	k.partition = 0
-	return k
-}
-
 // storedName is the name of k's backlog in the TaskStore.
 func (k partitionKey) storedName() string {
 	if k.partition == 0 {
