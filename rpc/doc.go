@@ -11,7 +11,8 @@
 //   - routers (HistoryRouter, MatchingRouter): the in-process interface
 //     over a region of many hosts, sending each request to the owner of
 //     its history shard or task-queue partition and retrying transparently
-//     when the owner moved;
+//     when the owner moved (the matching router also picks the partition
+//     of Adds and Polls of a partitioned task queue);
 //   - Server: the gRPC server that hosts a service implementation, with
 //     error conversion, panic recovery, gzip, keepalive and health;
 //   - Pool: one connection per remote address;

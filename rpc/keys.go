@@ -1,7 +1,10 @@
 package rpc
 
 import (
+	"sync/atomic"
+
 	enumspb "go.temporal.io/api/enums/v1"
+	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/meridian-dev/meridian/api/historyservice"
@@ -75,7 +78,8 @@ func historyKey(req any) (namespaceID, workflowID string, ok bool) {
 
 // matchingKey returns the placement key of the task-queue partition that
 // serves req: ring.TaskQueuePartitionKey(namespace ID, task queue name,
-// task type, partition 0). Task queues have one partition for now.
+// task type, the request's partition). Legacy queries and their answers
+// go to the root partition (0), where the pollers of every partition meet.
 func matchingKey(req any) (string, bool) {
 	const (
 		wf  = enumspb.TASK_QUEUE_TYPE_WORKFLOW
@@ -84,16 +88,17 @@ func matchingKey(req any) (string, bool) {
 	var (
 		ns, tq string
 		tt     enumspb.TaskQueueType
+		p      int32
 	)
 	switch r := req.(type) {
 	case *matchingservice.AddWorkflowTaskRequest:
-		ns, tq, tt = r.GetNamespaceId(), r.GetTaskQueue().GetName(), wf
+		ns, tq, tt, p = r.GetNamespaceId(), r.GetTaskQueue().GetName(), wf, r.GetPartition()
 	case *matchingservice.AddActivityTaskRequest:
-		ns, tq, tt = r.GetNamespaceId(), r.GetTaskQueue().GetName(), act
+		ns, tq, tt, p = r.GetNamespaceId(), r.GetTaskQueue().GetName(), act, r.GetPartition()
 	case *matchingservice.PollWorkflowTaskQueueRequest:
-		ns, tq, tt = r.GetNamespaceId(), r.GetRequest().GetTaskQueue().GetName(), wf
+		ns, tq, tt, p = r.GetNamespaceId(), r.GetRequest().GetTaskQueue().GetName(), wf, r.GetPartition()
 	case *matchingservice.PollActivityTaskQueueRequest:
-		ns, tq, tt = r.GetNamespaceId(), r.GetRequest().GetTaskQueue().GetName(), act
+		ns, tq, tt, p = r.GetNamespaceId(), r.GetRequest().GetTaskQueue().GetName(), act, r.GetPartition()
 	case *matchingservice.QueryWorkflowRequest:
 		// Legacy query tasks go to workflow workers.
 		ns, tq, tt = r.GetNamespaceId(), r.GetTaskQueue().GetName(), wf
@@ -106,18 +111,74 @@ func matchingKey(req any) (string, bool) {
 			tq = queryTokenTaskQueue(r.GetRequest().GetTaskToken())
 		}
 	case *matchingservice.DescribeTaskQueueRequest:
-		// The legacy mode describes one type (workflow when unspecified).
-		// The enhanced mode may span types yet reaches only the workflow
-		// partition's owner: on a region of many hosts it needs a fan-out
-		// (in the frontend or matching) that does not exist yet.
-		ns, tq, tt = r.GetNamespaceId(), r.GetRequest().GetTaskQueue().GetName(), r.GetRequest().GetTaskQueueType()
-		if tt == enumspb.TASK_QUEUE_TYPE_UNSPECIFIED {
+		// The legacy mode describes one type (workflow when unspecified);
+		// the enhanced mode goes to the workflow root, which asks the
+		// owners of the other types' roots. A root asks its other
+		// partitions itself.
+		ns, tq, tt, p = r.GetNamespaceId(), r.GetRequest().GetTaskQueue().GetName(), r.GetRequest().GetTaskQueueType(), r.GetPartition()
+		if tt == enumspb.TASK_QUEUE_TYPE_UNSPECIFIED || r.GetRequest().GetApiMode() == enumspb.DESCRIBE_TASK_QUEUE_MODE_ENHANCED { //nolint:staticcheck // deprecated ENHANCED mode is still sent by older CLIs
 			tt = wf
 		}
 	default:
 		return "", false
 	}
-	return ring.TaskQueuePartitionKey(ns, tq, int32(tt), 0), true
+	return ring.TaskQueuePartitionKey(ns, tq, int32(tt), p), true
+}
+
+// PartitionCounter tells a MatchingRouter how many partitions a normal
+// task queue has (matching.Config.PartitionCount); a result below 2 means
+// one.
+type PartitionCounter func(namespaceID, taskQueue string, taskType enumspb.TaskQueueType) int
+
+// partitionPicker spreads Adds and Polls of normal task queues over their
+// partitions, round-robin.
+type partitionPicker struct {
+	count PartitionCounter
+	next  atomic.Uint32
+}
+
+// pick sets the partition of an Add or Poll that names none and was not
+// forwarded by a partition, on a normal queue with several partitions.
+// Sticky queues have one partition. The request is changed in place.
+func (pp *partitionPicker) pick(req any) {
+	if pp.count == nil {
+		return
+	}
+	var (
+		ns      string
+		q       *taskqueuepb.TaskQueue
+		tt      enumspb.TaskQueueType
+		set     func(int32)
+		already bool
+	)
+	switch r := req.(type) {
+	case *matchingservice.AddWorkflowTaskRequest:
+		ns, q, tt = r.GetNamespaceId(), r.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW
+		already = r.GetPartition() != 0 || r.GetForwardedFrom() != 0
+		set = func(p int32) { r.Partition = p }
+	case *matchingservice.AddActivityTaskRequest:
+		ns, q, tt = r.GetNamespaceId(), r.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_ACTIVITY
+		already = r.GetPartition() != 0 || r.GetForwardedFrom() != 0
+		set = func(p int32) { r.Partition = p }
+	case *matchingservice.PollWorkflowTaskQueueRequest:
+		ns, q, tt = r.GetNamespaceId(), r.GetRequest().GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW
+		already = r.GetPartition() != 0 || r.GetForwardedFrom() != 0
+		set = func(p int32) { r.Partition = p }
+	case *matchingservice.PollActivityTaskQueueRequest:
+		ns, q, tt = r.GetNamespaceId(), r.GetRequest().GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_ACTIVITY
+		already = r.GetPartition() != 0 || r.GetForwardedFrom() != 0
+		set = func(p int32) { r.Partition = p }
+	default:
+		return
+	}
+	if already || q.GetKind() == enumspb.TASK_QUEUE_KIND_STICKY || q.GetName() == "" {
+		return
+	}
+	n := pp.count(ns, q.GetName(), tt)
+	if n < 2 {
+		return
+	}
+	set(int32(pp.next.Add(1) % uint32(n)))
 }
 
 // queryTokenTaskQueue returns the task queue a legacy query task token

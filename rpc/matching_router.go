@@ -15,9 +15,14 @@ import (
 // implements matchingservice.MatchingServiceServer by sending each request
 // to the matching host that owns the request's task-queue partition,
 // keyed by ring.TaskQueuePartitionKey(namespace ID, task queue, task type,
-// partition 0) (every task queue has one partition for now). The task
-// queue of RespondQueryTaskCompleted comes from its QueryTaskToken. It
-// retries NotOwned answers like HistoryRouter. Safe for concurrent use.
+// partition). An Add or Poll of a normal task queue with several
+// partitions (MatchingRouterDeps.Partitions) that names no partition gets
+// one, round-robin, set in the request; everything else names its
+// partition (0, the root, by default; legacy queries always go there). The
+// task queue of RespondQueryTaskCompleted comes from its QueryTaskToken.
+// It retries NotOwned answers like HistoryRouter, so a partition that
+// moves between hosts costs callers nothing but the retry. Safe for
+// concurrent use.
 type MatchingRouter struct {
 	r router[matchingservice.MatchingServiceClient, string]
 }
@@ -34,6 +39,9 @@ type MatchingRouterDeps struct {
 	Logger *zap.Logger
 	// Metrics is the scope for the names in metrics.go; nil means none.
 	Metrics tally.Scope
+	// Partitions counts each normal task queue's partitions; nil means
+	// one partition per queue. Every host of a region must count alike.
+	Partitions PartitionCounter
 }
 
 // NewMatchingRouter checks cfg and deps and returns a MatchingRouter.
@@ -47,6 +55,8 @@ func NewMatchingRouter(cfg RouterConfig, deps MatchingRouterDeps) (*MatchingRout
 		return nil, err
 	}
 	m.r.newClient = matchingservice.NewMatchingServiceClient
+	picker := &partitionPicker{count: deps.Partitions}
+	m.r.prepare = picker.pick
 	m.r.key = matchingKey
 	m.r.owner = deps.Owners.OwnerOfPartition
 	m.r.describe = func(key string) string { return fmt.Sprintf("matching partition %q", key) }

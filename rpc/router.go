@@ -21,11 +21,14 @@ type router[C, K any] struct {
 	cfg       RouterConfig
 	pool      *Pool
 	newClient func(grpc.ClientConnInterface) C
-	key       func(req any) (K, bool)
-	owner     func(K) (string, error)
-	describe  func(K) string // for errors: "history shard 17"
-	clock     clock.Clock
-	logger    *zap.Logger
+	// prepare, when set, completes a request before it is routed (the
+	// matching router picks a partition); it runs once per request.
+	prepare  func(req any)
+	key      func(req any) (K, bool)
+	owner    func(K) (string, error)
+	describe func(K) string // for errors: "history shard 17"
+	clock    clock.Clock
+	logger   *zap.Logger
 
 	requests, retries, failures tally.Counter
 }
@@ -79,6 +82,9 @@ func (r *router[C, K]) init(service string, cfg RouterConfig, d routerDeps) erro
 // run), goes back to the caller unchanged.
 func route[C, K, Req, Resp any](ctx context.Context, r *router[C, K], req Req, call func(C, context.Context, Req, ...grpc.CallOption) (Resp, error)) (Resp, error) {
 	var zero Resp
+	if r.prepare != nil {
+		r.prepare(req)
+	}
 	k, ok := r.key(req)
 	if !ok {
 		return zero, serviceerror.NewInternal(fmt.Sprintf("rpc: %s router has no routing key for %T", r.service, req))

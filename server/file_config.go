@@ -15,6 +15,7 @@ import (
 	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/cassandra"
 	"github.com/meridian-dev/meridian/persistence/embedded"
+	"github.com/meridian-dev/meridian/services/matching"
 )
 
 // FileConfig is the YAML file `meridian server start --config FILE` reads.
@@ -43,6 +44,16 @@ type FileConfig struct {
 		RPCAddress       string        `yaml:"rpc_address"`
 		JoinTimeout      time.Duration `yaml:"join_timeout"`
 	} `yaml:"membership"`
+	// Matching tunes task-queue partitions; every host of a region must
+	// use the same values. Absent: one partition per queue.
+	Matching struct {
+		// Partitions of a normal task queue not named below. Default 1.
+		Partitions int `yaml:"partitions"`
+		// TaskQueuePartitions: NAME: count, in every namespace.
+		TaskQueuePartitions map[string]int `yaml:"task_queue_partitions"`
+		// MaxForwardedPolls per non-root partition. Default 1.
+		MaxForwardedPolls int `yaml:"max_forwarded_polls"`
+	} `yaml:"matching"`
 	// Services is --services, not a key of the file: the services this
 	// process runs. Nil means AllServices.
 	Services []string `yaml:"-"`
@@ -112,6 +123,9 @@ func (fc *FileConfig) Validate() error {
 	if _, err := fc.searchAttributes(); err != nil {
 		return err
 	}
+	if err := fc.validateMatching(); err != nil {
+		return err
+	}
 	if _, err := log.ParseFormat(fc.LogConfig().Format); err != nil {
 		return fmt.Errorf("log.format: %w", err)
 	}
@@ -123,6 +137,22 @@ func (fc *FileConfig) Validate() error {
 		return err
 	}
 	return rc.Validate()
+}
+
+func (fc *FileConfig) validateMatching() error {
+	m := fc.Matching
+	if m.Partitions < 0 || m.Partitions > matching.MaxPartitions {
+		return fmt.Errorf("matching.partitions: want 1 to %d, got %d", matching.MaxPartitions, m.Partitions)
+	}
+	for name, n := range m.TaskQueuePartitions {
+		if n < 1 || n > matching.MaxPartitions {
+			return fmt.Errorf("matching.task_queue_partitions.%s: want 1 to %d, got %d", name, matching.MaxPartitions, n)
+		}
+	}
+	if m.MaxForwardedPolls < 0 {
+		return fmt.Errorf("matching.max_forwarded_polls: must not be negative, got %d", m.MaxForwardedPolls)
+	}
+	return nil
 }
 
 // LogConfig is the logger the file asks for.
@@ -167,7 +197,21 @@ func (fc *FileConfig) Region() (Config, error) {
 		FailoverVersionIncrement: fc.Cluster.FailoverVersionIncrement,
 		Membership:               fc.membership(),
 		Services:                 fc.Services,
+		Matching:                 fc.matching(),
 	}, nil
+}
+
+// matching is the matching config the file asks for (nil: the defaults).
+func (fc *FileConfig) matching() *matching.Config {
+	m := fc.Matching
+	if m.Partitions == 0 && len(m.TaskQueuePartitions) == 0 && m.MaxForwardedPolls == 0 {
+		return nil
+	}
+	c := matching.DefaultConfig()
+	c.Partitions = m.Partitions
+	c.TaskQueuePartitions = m.TaskQueuePartitions
+	c.MaxForwardedPolls = m.MaxForwardedPolls
+	return &c
 }
 
 func (fc *FileConfig) membership() *MembershipConfig {

@@ -28,6 +28,7 @@ func TestFileConfigErrorsNameTheKey(t *testing.T) {
 		"bad log level":    {"frontend: {address: 127.0.0.1:1}\nlog: {level: loud}\npersistence: {embedded: {data_dir: x}}\n", "log.level"},
 		"bad sa type":      {"frontend: {address: 127.0.0.1:1}\nsearch_attributes: {Foo: Blob}\npersistence: {embedded: {data_dir: x}}\n", "search_attributes.Foo"},
 		"bad cassandra":    {"frontend: {address: 127.0.0.1:1}\npersistence: {cassandra: {consistency: MOST}}\n", "persistence.cassandra"},
+		"bad partitions":   {"frontend: {address: 127.0.0.1:1}\nmatching: {task_queue_partitions: {orders: 0}}\npersistence: {embedded: {data_dir: x}}\n", "matching.task_queue_partitions.orders"},
 		"versions swapped": {"cluster: {initial_failover_version: 20, failover_version_increment: 10}\nfrontend: {address: 127.0.0.1:1}\npersistence: {embedded: {data_dir: x}}\n", "failover versions"},
 	}
 	for name, tc := range cases {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/uber-go/tally/v4"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.uber.org/zap"
 
 	"github.com/meridian-dev/meridian/common/clock"
@@ -33,14 +34,9 @@ type member struct {
 // startMember builds the services cfg.Services selects as one host of a
 // region (DESIGN.md §2-3): every call between services goes through an
 // rpc router to the ring owner of its shard or task-queue partition, this
-// host included.
-//
-// Matching has no partition ownership yet: each matching host serves any
-// queue it is asked about. Routing every matching call to the ring owner
-// of its partition key keeps one host per partition while the hosts' rings
-// agree; during gossip convergence two hosts may briefly hold the same
-// partition (tasks are persisted, so none is lost, but a poll may wait on
-// the other host until its long poll ends).
+// host included. Matching serves only the partitions its ring places here
+// (matching.RingOwnership) and reaches a queue's other partitions through
+// the matching router.
 func (d *Region) startMember(ctx context.Context, md *persistencepb.ClusterMetadata, registry *namespace.Registry, clk clock.Clock, scope tally.Scope) error {
 	cfg := d.cfg
 	mc := cfg.Membership
@@ -70,16 +66,19 @@ func (d *Region) startMember(ctx context.Context, md *persistencepb.ClusterMetad
 	if err != nil {
 		return err
 	}
+	mcfg := cfg.matchingConfig()
 	matchRouter, err := rpc.NewMatchingRouter(rpc.DefaultRouterConfig(), rpc.MatchingRouterDeps{
-		Owners: rpc.NewRingOwners(mb.ring, ServiceMatching),
+		Owners: rpc.NewRingOwners(mb.ring, matching.RingRole),
 		Pool:   mb.pool, Clock: clk, Logger: d.logger, Metrics: scope,
+		Partitions: func(_, taskQueue string, _ enumspb.TaskQueueType) int { return mcfg.PartitionCount(taskQueue) },
 	})
 	if err != nil {
 		return err
 	}
 	if cfg.runs(ServiceMatching) {
-		d.matching, err = matching.NewService(matching.DefaultConfig(), matching.Deps{
+		d.matching, err = matching.NewService(mcfg, matching.Deps{
 			TaskStore: d.stores.Task, History: histRouter, Clock: clk, Logger: d.logger, Metrics: scope,
+			Ownership: matching.NewRingOwnership(mb.ring), Forward: matchRouter,
 		})
 		if err != nil {
 			return err

@@ -116,7 +116,7 @@ func Start(ctx context.Context, cfg Config, open StoreOpener, logger *zap.Logger
 		hostID := cfg.ClusterName + "-" + uuid.NewString()
 
 		hist := &historyRef{}
-		d.matching, err = matching.NewService(matching.DefaultConfig(), matching.Deps{
+		d.matching, err = matching.NewService(cfg.matchingConfig(), matching.Deps{
 			TaskStore: d.stores.Task, History: hist, Clock: clk, Logger: logger, Metrics: scope,
 		})
 		if err != nil {

@@ -9,7 +9,16 @@ import (
 	"time"
 
 	"github.com/meridian-dev/meridian/services/history"
+	"github.com/meridian-dev/meridian/services/matching"
 )
+
+// matchingConfig is the matching configuration c asks for.
+func (c Config) matchingConfig() matching.Config {
+	if c.Matching != nil {
+		return *c.Matching
+	}
+	return matching.DefaultConfig()
+}
 
 // DevClusterName is the region name of a dev server, as in Temporal's.
 const DevClusterName = "active"
@@ -41,6 +50,10 @@ type Config struct {
 	SearchAttributes []SearchAttribute
 	// History overrides history.DefaultConfig(); its NumShards is ignored.
 	History *history.Config
+	// Matching overrides matching.DefaultConfig(), e.g. task-queue
+	// partitions. Every host of a region must use the same partition
+	// counts. A region of one process serves every queue as one partition.
+	Matching *matching.Config
 	// MetricsAddress serves /metrics (and /debug/pprof when Pprof) when set.
 	MetricsAddress string
 	Pprof          bool
@@ -109,6 +122,11 @@ func (c Config) Validate() error {
 	if c.History != nil {
 		if err := c.History.Validate(); err != nil {
 			return fmt.Errorf("history: %w", err)
+		}
+	}
+	if c.Matching != nil {
+		if err := c.Matching.Validate(); err != nil {
+			return fmt.Errorf("matching: %w", err)
 		}
 	}
 	for _, s := range c.Services {

@@ -36,8 +36,15 @@ type AddWorkflowTaskRequest struct {
 	ScheduledEventId int64                  `protobuf:"varint,4,opt,name=scheduled_event_id,json=scheduledEventId,proto3" json:"scheduled_event_id,omitempty"`
 	// Zero means none.
 	ScheduleToStartTimeout *durationpb.Duration `protobuf:"bytes,5,opt,name=schedule_to_start_timeout,json=scheduleToStartTimeout,proto3" json:"schedule_to_start_timeout,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The partition of the task queue that serves the request; 0, the root,
+	// when unset. The matching router picks one for a normal queue with
+	// several partitions; sticky queues have only partition 0.
+	Partition int32 `protobuf:"varint,6,opt,name=partition,proto3" json:"partition,omitempty"`
+	// Non-zero when a non-root partition forwards the request to the root:
+	// the partition it came from. The root never forwards it again.
+	ForwardedFrom int32 `protobuf:"varint,7,opt,name=forwarded_from,json=forwardedFrom,proto3" json:"forwarded_from,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AddWorkflowTaskRequest) Reset() {
@@ -105,8 +112,25 @@ func (x *AddWorkflowTaskRequest) GetScheduleToStartTimeout() *durationpb.Duratio
 	return nil
 }
 
+func (x *AddWorkflowTaskRequest) GetPartition() int32 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *AddWorkflowTaskRequest) GetForwardedFrom() int32 {
+	if x != nil {
+		return x.ForwardedFrom
+	}
+	return 0
+}
+
 type AddWorkflowTaskResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set when a forwarded task (forwarded_from != 0) found no poller waiting
+	// at the root: the root did not keep it, the forwarding partition does.
+	Unmatched     bool `protobuf:"varint,1,opt,name=unmatched,proto3" json:"unmatched,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -141,6 +165,13 @@ func (*AddWorkflowTaskResponse) Descriptor() ([]byte, []int) {
 	return file_meridian_matchingservice_v1_service_proto_rawDescGZIP(), []int{1}
 }
 
+func (x *AddWorkflowTaskResponse) GetUnmatched() bool {
+	if x != nil {
+		return x.Unmatched
+	}
+	return false
+}
+
 type AddActivityTaskRequest struct {
 	state                  protoimpl.MessageState `protogen:"open.v1"`
 	NamespaceId            string                 `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
@@ -149,8 +180,15 @@ type AddActivityTaskRequest struct {
 	ScheduledEventId       int64                  `protobuf:"varint,4,opt,name=scheduled_event_id,json=scheduledEventId,proto3" json:"scheduled_event_id,omitempty"`
 	ScheduleToStartTimeout *durationpb.Duration   `protobuf:"bytes,5,opt,name=schedule_to_start_timeout,json=scheduleToStartTimeout,proto3" json:"schedule_to_start_timeout,omitempty"`
 	Attempt                int32                  `protobuf:"varint,6,opt,name=attempt,proto3" json:"attempt,omitempty"`
-	unknownFields          protoimpl.UnknownFields
-	sizeCache              protoimpl.SizeCache
+	// The partition of the task queue that serves the request; 0, the root,
+	// when unset. The matching router picks one for a normal queue with
+	// several partitions; sticky queues have only partition 0.
+	Partition int32 `protobuf:"varint,7,opt,name=partition,proto3" json:"partition,omitempty"`
+	// Non-zero when a non-root partition forwards the request to the root:
+	// the partition it came from. The root never forwards it again.
+	ForwardedFrom int32 `protobuf:"varint,8,opt,name=forwarded_from,json=forwardedFrom,proto3" json:"forwarded_from,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AddActivityTaskRequest) Reset() {
@@ -225,8 +263,24 @@ func (x *AddActivityTaskRequest) GetAttempt() int32 {
 	return 0
 }
 
+func (x *AddActivityTaskRequest) GetPartition() int32 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *AddActivityTaskRequest) GetForwardedFrom() int32 {
+	if x != nil {
+		return x.ForwardedFrom
+	}
+	return 0
+}
+
 type AddActivityTaskResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// As in AddWorkflowTaskResponse.
+	Unmatched     bool `protobuf:"varint,1,opt,name=unmatched,proto3" json:"unmatched,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -261,12 +315,26 @@ func (*AddActivityTaskResponse) Descriptor() ([]byte, []int) {
 	return file_meridian_matchingservice_v1_service_proto_rawDescGZIP(), []int{3}
 }
 
+func (x *AddActivityTaskResponse) GetUnmatched() bool {
+	if x != nil {
+		return x.Unmatched
+	}
+	return false
+}
+
 type PollWorkflowTaskQueueRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	NamespaceId string                 `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
 	// Unique per poll call.
-	PollerId      string                            `protobuf:"bytes,2,opt,name=poller_id,json=pollerId,proto3" json:"poller_id,omitempty"`
-	Request       *v12.PollWorkflowTaskQueueRequest `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	PollerId string                            `protobuf:"bytes,2,opt,name=poller_id,json=pollerId,proto3" json:"poller_id,omitempty"`
+	Request  *v12.PollWorkflowTaskQueueRequest `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	// The partition of the task queue that serves the request; 0, the root,
+	// when unset. The matching router picks one for a normal queue with
+	// several partitions; sticky queues have only partition 0.
+	Partition int32 `protobuf:"varint,4,opt,name=partition,proto3" json:"partition,omitempty"`
+	// Non-zero when a non-root partition forwards the request to the root:
+	// the partition it came from. The root never forwards it again.
+	ForwardedFrom int32 `protobuf:"varint,5,opt,name=forwarded_from,json=forwardedFrom,proto3" json:"forwarded_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -322,6 +390,20 @@ func (x *PollWorkflowTaskQueueRequest) GetRequest() *v12.PollWorkflowTaskQueueRe
 	return nil
 }
 
+func (x *PollWorkflowTaskQueueRequest) GetPartition() int32 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *PollWorkflowTaskQueueRequest) GetForwardedFrom() int32 {
+	if x != nil {
+		return x.ForwardedFrom
+	}
+	return 0
+}
+
 type PollWorkflowTaskQueueResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Empty task_token means no task before the poll expired.
@@ -368,10 +450,17 @@ func (x *PollWorkflowTaskQueueResponse) GetResponse() *v12.PollWorkflowTaskQueue
 }
 
 type PollActivityTaskQueueRequest struct {
-	state         protoimpl.MessageState            `protogen:"open.v1"`
-	NamespaceId   string                            `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
-	PollerId      string                            `protobuf:"bytes,2,opt,name=poller_id,json=pollerId,proto3" json:"poller_id,omitempty"`
-	Request       *v12.PollActivityTaskQueueRequest `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	state       protoimpl.MessageState            `protogen:"open.v1"`
+	NamespaceId string                            `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	PollerId    string                            `protobuf:"bytes,2,opt,name=poller_id,json=pollerId,proto3" json:"poller_id,omitempty"`
+	Request     *v12.PollActivityTaskQueueRequest `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	// The partition of the task queue that serves the request; 0, the root,
+	// when unset. The matching router picks one for a normal queue with
+	// several partitions; sticky queues have only partition 0.
+	Partition int32 `protobuf:"varint,4,opt,name=partition,proto3" json:"partition,omitempty"`
+	// Non-zero when a non-root partition forwards the request to the root:
+	// the partition it came from. The root never forwards it again.
+	ForwardedFrom int32 `protobuf:"varint,5,opt,name=forwarded_from,json=forwardedFrom,proto3" json:"forwarded_from,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -425,6 +514,20 @@ func (x *PollActivityTaskQueueRequest) GetRequest() *v12.PollActivityTaskQueueRe
 		return x.Request
 	}
 	return nil
+}
+
+func (x *PollActivityTaskQueueRequest) GetPartition() int32 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *PollActivityTaskQueueRequest) GetForwardedFrom() int32 {
+	if x != nil {
+		return x.ForwardedFrom
+	}
+	return 0
 }
 
 type PollActivityTaskQueueResponse struct {
@@ -682,11 +785,17 @@ func (*RespondQueryTaskCompletedResponse) Descriptor() ([]byte, []int) {
 }
 
 type DescribeTaskQueueRequest struct {
-	state         protoimpl.MessageState        `protogen:"open.v1"`
-	NamespaceId   string                        `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
-	Request       *v12.DescribeTaskQueueRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState        `protogen:"open.v1"`
+	NamespaceId string                        `protobuf:"bytes,1,opt,name=namespace_id,json=namespaceId,proto3" json:"namespace_id,omitempty"`
+	Request     *v12.DescribeTaskQueueRequest `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	// The partition asked; 0, the root, when unset. The root of a queue with
+	// several partitions reports them all (it asks the others itself) unless
+	// single_partition is set.
+	Partition int32 `protobuf:"varint,3,opt,name=partition,proto3" json:"partition,omitempty"`
+	// Report only this partition (legacy mode only).
+	SinglePartition bool `protobuf:"varint,4,opt,name=single_partition,json=singlePartition,proto3" json:"single_partition,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *DescribeTaskQueueRequest) Reset() {
@@ -731,6 +840,20 @@ func (x *DescribeTaskQueueRequest) GetRequest() *v12.DescribeTaskQueueRequest {
 		return x.Request
 	}
 	return nil
+}
+
+func (x *DescribeTaskQueueRequest) GetPartition() int32 {
+	if x != nil {
+		return x.Partition
+	}
+	return 0
+}
+
+func (x *DescribeTaskQueueRequest) GetSinglePartition() bool {
+	if x != nil {
+		return x.SinglePartition
+	}
+	return false
 }
 
 type DescribeTaskQueueResponse struct {
@@ -781,15 +904,18 @@ var File_meridian_matchingservice_v1_service_proto protoreflect.FileDescriptor
 
 const file_meridian_matchingservice_v1_service_proto_rawDesc = "" +
 	"\n" +
-	")meridian/matchingservice/v1/service.proto\x12\x1bmeridian.matchingservice.v1\x1a\x1egoogle/protobuf/duration.proto\x1a$temporal/api/common/v1/message.proto\x1a'temporal/api/taskqueue/v1/message.proto\x1a6temporal/api/workflowservice/v1/request_response.proto\"\xcd\x02\n" +
+	")meridian/matchingservice/v1/service.proto\x12\x1bmeridian.matchingservice.v1\x1a\x1egoogle/protobuf/duration.proto\x1a$temporal/api/common/v1/message.proto\x1a'temporal/api/taskqueue/v1/message.proto\x1a6temporal/api/workflowservice/v1/request_response.proto\"\x92\x03\n" +
 	"\x16AddWorkflowTaskRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12G\n" +
 	"\texecution\x18\x02 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\texecution\x12C\n" +
 	"\n" +
 	"task_queue\x18\x03 \x01(\v2$.temporal.api.taskqueue.v1.TaskQueueR\ttaskQueue\x12,\n" +
 	"\x12scheduled_event_id\x18\x04 \x01(\x03R\x10scheduledEventId\x12T\n" +
-	"\x19schedule_to_start_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x16scheduleToStartTimeout\"\x19\n" +
-	"\x17AddWorkflowTaskResponse\"\xe7\x02\n" +
+	"\x19schedule_to_start_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x16scheduleToStartTimeout\x12\x1c\n" +
+	"\tpartition\x18\x06 \x01(\x05R\tpartition\x12%\n" +
+	"\x0eforwarded_from\x18\a \x01(\x05R\rforwardedFrom\"7\n" +
+	"\x17AddWorkflowTaskResponse\x12\x1c\n" +
+	"\tunmatched\x18\x01 \x01(\bR\tunmatched\"\xac\x03\n" +
 	"\x16AddActivityTaskRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12G\n" +
 	"\texecution\x18\x02 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\texecution\x12C\n" +
@@ -797,18 +923,25 @@ const file_meridian_matchingservice_v1_service_proto_rawDesc = "" +
 	"task_queue\x18\x03 \x01(\v2$.temporal.api.taskqueue.v1.TaskQueueR\ttaskQueue\x12,\n" +
 	"\x12scheduled_event_id\x18\x04 \x01(\x03R\x10scheduledEventId\x12T\n" +
 	"\x19schedule_to_start_timeout\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x16scheduleToStartTimeout\x12\x18\n" +
-	"\aattempt\x18\x06 \x01(\x05R\aattempt\"\x19\n" +
-	"\x17AddActivityTaskResponse\"\xb7\x01\n" +
+	"\aattempt\x18\x06 \x01(\x05R\aattempt\x12\x1c\n" +
+	"\tpartition\x18\a \x01(\x05R\tpartition\x12%\n" +
+	"\x0eforwarded_from\x18\b \x01(\x05R\rforwardedFrom\"7\n" +
+	"\x17AddActivityTaskResponse\x12\x1c\n" +
+	"\tunmatched\x18\x01 \x01(\bR\tunmatched\"\xfc\x01\n" +
 	"\x1cPollWorkflowTaskQueueRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12\x1b\n" +
 	"\tpoller_id\x18\x02 \x01(\tR\bpollerId\x12W\n" +
-	"\arequest\x18\x03 \x01(\v2=.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequestR\arequest\"{\n" +
+	"\arequest\x18\x03 \x01(\v2=.temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequestR\arequest\x12\x1c\n" +
+	"\tpartition\x18\x04 \x01(\x05R\tpartition\x12%\n" +
+	"\x0eforwarded_from\x18\x05 \x01(\x05R\rforwardedFrom\"{\n" +
 	"\x1dPollWorkflowTaskQueueResponse\x12Z\n" +
-	"\bresponse\x18\x01 \x01(\v2>.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponseR\bresponse\"\xb7\x01\n" +
+	"\bresponse\x18\x01 \x01(\v2>.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponseR\bresponse\"\xfc\x01\n" +
 	"\x1cPollActivityTaskQueueRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12\x1b\n" +
 	"\tpoller_id\x18\x02 \x01(\tR\bpollerId\x12W\n" +
-	"\arequest\x18\x03 \x01(\v2=.temporal.api.workflowservice.v1.PollActivityTaskQueueRequestR\arequest\"{\n" +
+	"\arequest\x18\x03 \x01(\v2=.temporal.api.workflowservice.v1.PollActivityTaskQueueRequestR\arequest\x12\x1c\n" +
+	"\tpartition\x18\x04 \x01(\x05R\tpartition\x12%\n" +
+	"\x0eforwarded_from\x18\x05 \x01(\x05R\rforwardedFrom\"{\n" +
 	"\x1dPollActivityTaskQueueResponse\x12Z\n" +
 	"\bresponse\x18\x01 \x01(\v2>.temporal.api.workflowservice.v1.PollActivityTaskQueueResponseR\bresponse\"\xd2\x01\n" +
 	"\x14QueryWorkflowRequest\x12!\n" +
@@ -824,10 +957,12 @@ const file_meridian_matchingservice_v1_service_proto_rawDesc = "" +
 	"task_queue\x18\x02 \x01(\tR\ttaskQueue\x12\x19\n" +
 	"\bquery_id\x18\x03 \x01(\tR\aqueryId\x12[\n" +
 	"\arequest\x18\x04 \x01(\v2A.temporal.api.workflowservice.v1.RespondQueryTaskCompletedRequestR\arequest\"#\n" +
-	"!RespondQueryTaskCompletedResponse\"\x92\x01\n" +
+	"!RespondQueryTaskCompletedResponse\"\xdb\x01\n" +
 	"\x18DescribeTaskQueueRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12S\n" +
-	"\arequest\x18\x02 \x01(\v29.temporal.api.workflowservice.v1.DescribeTaskQueueRequestR\arequest\"s\n" +
+	"\arequest\x18\x02 \x01(\v29.temporal.api.workflowservice.v1.DescribeTaskQueueRequestR\arequest\x12\x1c\n" +
+	"\tpartition\x18\x03 \x01(\x05R\tpartition\x12)\n" +
+	"\x10single_partition\x18\x04 \x01(\bR\x0fsinglePartition\"s\n" +
 	"\x19DescribeTaskQueueResponse\x12V\n" +
 	"\bresponse\x18\x01 \x01(\v2:.temporal.api.workflowservice.v1.DescribeTaskQueueResponseR\bresponse2\xc9\a\n" +
 	"\x0fMatchingService\x12|\n" +

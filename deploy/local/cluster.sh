@@ -16,6 +16,7 @@
 #   MERIDIAN_CLUSTER_STATE   state dir, default ${TMPDIR:-/tmp}/meridian-cluster-$USER
 #   MERIDIAN_CLUSTER_KEYSPACE  keyspace, default meridian_local
 #   MERIDIAN_CLUSTER_SHARDS  history shards of a new keyspace, default 16
+#   MERIDIAN_CLUSTER_PARTITIONS  matching partitions per task queue, default 4
 #   MERIDIAN_CASSANDRA_NAME, MERIDIAN_CASSANDRA_CQL_PORT  as for
 #                            deploy/cassandra/cassandra.sh (default meridian, 9042)
 set -euo pipefail
@@ -25,6 +26,7 @@ BIN="$ROOT/bin/meridian"
 STATE=${MERIDIAN_CLUSTER_STATE:-${TMPDIR:-/tmp}/meridian-cluster-${USER:-$(id -un)}}
 KEYSPACE=${MERIDIAN_CLUSTER_KEYSPACE:-meridian_local}
 SHARDS=${MERIDIAN_CLUSTER_SHARDS:-16}
+PARTITIONS=${MERIDIAN_CLUSTER_PARTITIONS:-4}
 CQL_PORT=${MERIDIAN_CASSANDRA_CQL_PORT:-9042}
 NODES=(1 2 3)
 
@@ -70,6 +72,8 @@ membership:
   seeds: [$seeds]
   rpc_address: $(rpc_addr "$i")
   join_timeout: 5s
+matching:
+  partitions: $PARTITIONS
 persistence:
   cassandra:
     hosts: [127.0.0.1]

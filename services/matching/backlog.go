@@ -108,7 +108,7 @@ func answerAll(batch []*writeRequest, err error) {
 // fenced by range_id.
 func (m *taskQueueManager) writeBatch(batch []*writeRequest) {
 	if m.leaseLost.Load() {
-		answerAll(batch, errManagerStopped)
+		answerAll(batch, errLeaseLost)
 		return
 	}
 	ctx, cancel := m.opContext(m.ctx)
@@ -127,7 +127,7 @@ func (m *taskQueueManager) writeBatch(batch []*writeRequest) {
 	switch {
 	case errors.Is(err, persistence.ErrConditionFailed):
 		m.onLeaseLost(err)
-		answerAll(batch, storeError("create tasks", err))
+		answerAll(batch, errLeaseLost)
 		return
 	case err != nil:
 		// The IDs are burned. If the write landed after all, the reader may
@@ -156,7 +156,7 @@ func (m *taskQueueManager) allocateTaskID(ctx context.Context) (int64, error) {
 		info, err := m.store.LeaseTaskQueue(ctx, m.key.storeKey(), int32(m.kind), m.rangeID)
 		if errors.Is(err, persistence.ErrConditionFailed) {
 			m.onLeaseLost(err)
-			return 0, storeError("renew lease", err)
+			return 0, errLeaseLost
 		}
 		if err != nil {
 			m.logger.Warn("task queue lease renewal failed", zap.Error(err))

@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -48,6 +49,33 @@ type Config struct {
 	// retried. Default 1s.
 	StoreRetryBackoff time.Duration
 
+	// Partitions is the number of partitions of a normal task queue that
+	// TaskQueuePartitions does not name (see partition.go). Default 1: one
+	// partition, one host, no forwarding. More partitions spread a busy
+	// queue's adds, polls and backlog writes over the region's matching
+	// hosts. Every host of a region must use the same values; lowering a
+	// queue's count strands the backlog of the partitions it drops until
+	// the count is raised again.
+	Partitions int
+	// TaskQueuePartitions overrides Partitions for the task queues it
+	// names, in every namespace. Default none.
+	TaskQueuePartitions map[string]int
+	// MaxForwardedPolls bounds the polls one non-root partition has
+	// forwarded to its root at once; further polls wait locally. Default 1
+	// (Temporal's default): one poller per idle partition keeps the root a
+	// meeting point, the rest stay spread out.
+	MaxForwardedPolls int
+	// BacklogForwardInterval is the first pause before a non-root
+	// partition offers its backlog to the root again after the root had no
+	// poller for it; the pause doubles up to 16 times this. Default 200ms.
+	BacklogForwardInterval time.Duration
+	// LeaseLostBackoff: after a partition's lease was taken by another
+	// host, this host refuses the partition (NotOwned, which routers retry)
+	// for this long before it may take the lease back, so that two hosts
+	// whose rings disagree for a moment do not steal it back and forth.
+	// Only with Deps.Ownership. Default 2s, like history's shard retry.
+	LeaseLostBackoff time.Duration
+
 	// idBlockBits sets the task-ID block size (1<<idBlockBits IDs per
 	// range_id). Default 20. Unexported: only tests shrink it.
 	idBlockBits uint
@@ -65,6 +93,13 @@ const (
 	defaultStoreTimeout       = 10 * time.Second
 	defaultStoreRetryBackoff  = time.Second
 	defaultIDBlockBits        = 20
+	defaultPartitions         = 1
+	defaultMaxForwardedPolls  = 1
+	defaultBacklogForward     = 200 * time.Millisecond
+	defaultLeaseLostBackoff   = 2 * time.Second
+	// maxBacklogForwardFactor caps the backlog-forwarding backoff at this
+	// multiple of BacklogForwardInterval.
+	maxBacklogForwardFactor = 16
 )
 
 // DefaultConfig returns the defaults described on each Config field.
@@ -81,7 +116,12 @@ func DefaultConfig() Config {
 		PollerHistoryTTL:   defaultPollerHistoryTTL,
 		StoreTimeout:       defaultStoreTimeout,
 		StoreRetryBackoff:  defaultStoreRetryBackoff,
-		idBlockBits:        defaultIDBlockBits,
+		Partitions:         defaultPartitions,
+		MaxForwardedPolls:  defaultMaxForwardedPolls,
+		// BacklogForwardInterval and LeaseLostBackoff: see the constants.
+		BacklogForwardInterval: defaultBacklogForward,
+		LeaseLostBackoff:       defaultLeaseLostBackoff,
+		idBlockBits:            defaultIDBlockBits,
 	}
 }
 
@@ -108,6 +148,10 @@ func (c Config) withDefaults() Config {
 	setInt(&c.BacklogBufferSize, d.BacklogBufferSize)
 	setInt(&c.ReadBatchSize, d.ReadBatchSize)
 	setInt(&c.WriteBatchSize, d.WriteBatchSize)
+	setInt(&c.Partitions, d.Partitions)
+	setInt(&c.MaxForwardedPolls, d.MaxForwardedPolls)
+	setDur(&c.BacklogForwardInterval, d.BacklogForwardInterval)
+	setDur(&c.LeaseLostBackoff, d.LeaseLostBackoff)
 	if c.idBlockBits == 0 {
 		c.idBlockBits = d.idBlockBits
 	}
@@ -128,6 +172,8 @@ func (c Config) Validate() error {
 		{"PollerHistoryTTL", c.PollerHistoryTTL},
 		{"StoreTimeout", c.StoreTimeout},
 		{"StoreRetryBackoff", c.StoreRetryBackoff},
+		{"BacklogForwardInterval", c.BacklogForwardInterval},
+		{"LeaseLostBackoff", c.LeaseLostBackoff},
 	}
 	for _, d := range durations {
 		if d.v < 0 {
@@ -141,10 +187,22 @@ func (c Config) Validate() error {
 		{"BacklogBufferSize", c.BacklogBufferSize},
 		{"ReadBatchSize", c.ReadBatchSize},
 		{"WriteBatchSize", c.WriteBatchSize},
+		{"MaxForwardedPolls", c.MaxForwardedPolls},
 	}
 	for _, i := range ints {
 		if i.v < 0 {
 			return fmt.Errorf("matching: Config.%s must not be negative, got %d", i.name, i.v)
+		}
+	}
+	if c.Partitions < 0 || c.Partitions > MaxPartitions {
+		return fmt.Errorf("matching: Config.Partitions must be between 1 and %d (0 means %d), got %d", MaxPartitions, defaultPartitions, c.Partitions)
+	}
+	for name, n := range c.TaskQueuePartitions {
+		switch {
+		case name == "":
+			return errors.New("matching: Config.TaskQueuePartitions names an empty task queue")
+		case n < 1 || n > MaxPartitions:
+			return fmt.Errorf("matching: Config.TaskQueuePartitions[%q] must be between 1 and %d, got %d", name, MaxPartitions, n)
 		}
 	}
 	if c.idBlockBits > 40 {
@@ -158,4 +216,18 @@ func (c Config) Validate() error {
 		return fmt.Errorf("matching: Config.SyncMatchWait (%v) must be less than MaxPollWait (%v)", e.SyncMatchWait, e.MaxPollWait)
 	}
 	return nil
+}
+
+// PartitionCount is the number of partitions of the normal task queue
+// name: its TaskQueuePartitions entry, else Partitions (1 when unset).
+// Sticky queues always have one. The matching router asks it too, so
+// every host must be configured alike.
+func (c *Config) PartitionCount(name string) int {
+	if n, ok := c.TaskQueuePartitions[name]; ok && n > 0 {
+		return n
+	}
+	if c.Partitions > 0 {
+		return c.Partitions
+	}
+	return defaultPartitions
 }

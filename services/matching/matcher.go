@@ -3,6 +3,7 @@ package matching
 import (
 	"container/list"
 	"context"
+	"errors"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -68,10 +69,23 @@ func (m *taskQueueManager) backlogPendingLocked() bool {
 	return len(m.buffer) > 0 || m.acks.readLevel < m.maxReadLevel
 }
 
+// backlogPending is backlogPendingLocked under the lock.
+func (m *taskQueueManager) backlogPending() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.backlogPendingLocked()
+}
+
+// errForwardPoll is poll's answer when the caller should forward the poll
+// to the root instead of waiting here; it then holds one of the
+// partition's forwarded-poll slots and must call endForwardedPoll.
+var errForwardPoll = errors.New("matching: forward the poll to the root")
+
 // poll waits for a task until pollCtx ends or the manager stops. It returns
 // (nil, nil) when pollCtx ended and errManagerStopped when the manager
-// stopped.
-func (m *taskQueueManager) poll(pollCtx context.Context) (*internalTask, error) {
+// stopped. With mayForward, a poll that finds no task ready gets
+// errForwardPoll while the partition has a forwarded-poll slot free.
+func (m *taskQueueManager) poll(pollCtx context.Context, mayForward bool) (*internalTask, error) {
 	now := m.clock.Now()
 	m.mu.Lock()
 	if m.stopping {
@@ -81,6 +95,11 @@ func (m *taskQueueManager) poll(pollCtx context.Context) (*internalTask, error) 
 	if t := m.nextTaskLocked(now); t != nil {
 		m.mu.Unlock()
 		return t, nil
+	}
+	if mayForward && m.forwards && m.forwardedPolls < m.cfg.MaxForwardedPolls {
+		m.forwardedPolls++
+		m.mu.Unlock()
+		return nil, errForwardPoll
 	}
 	w := &waiter{ch: make(chan *internalTask, 1)}
 	w.elem = m.waiters.PushBack(w)
@@ -109,10 +128,17 @@ func (m *taskQueueManager) poll(pollCtx context.Context) (*internalTask, error) 
 	return <-w.ch, nil
 }
 
+// endForwardedPoll frees the slot a forwarded poll held.
+func (m *taskQueueManager) endForwardedPoll() {
+	m.mu.Lock()
+	m.forwardedPolls--
+	m.mu.Unlock()
+}
+
 // trySyncMatch offers a task from Add to pollers: at once to one already
-// waiting, else to one arriving within SyncMatchWait. It returns the
-// poller's outcome, or 0 when no poller took the task.
-func (m *taskQueueManager) trySyncMatch(ctx context.Context, t *internalTask) (outcome, error) {
+// waiting, else to one arriving within wait. It returns the poller's
+// outcome, or 0 when no poller took the task.
+func (m *taskQueueManager) trySyncMatch(ctx context.Context, t *internalTask, wait time.Duration) (outcome, error) {
 	m.mu.Lock()
 	if m.stopping {
 		m.mu.Unlock()
@@ -126,7 +152,6 @@ func (m *taskQueueManager) trySyncMatch(ctx context.Context, t *internalTask) (o
 		m.mu.Unlock()
 		return m.awaitOutcome(ctx, t)
 	}
-	wait := m.cfg.SyncMatchWait
 	if wait <= 0 {
 		m.mu.Unlock()
 		return 0, nil
@@ -198,6 +223,7 @@ func (m *taskQueueManager) removeQuery(t *internalTask) bool {
 func (m *taskQueueManager) pushBacklogLocked(t *internalTask) {
 	if !m.deliverLocked(t) {
 		m.buffer = append(m.buffer, t)
+		m.signalForward()
 	}
 }
 
@@ -223,6 +249,7 @@ func (m *taskQueueManager) finishBacklogTask(t *internalTask, o outcome) {
 		} else {
 			m.buffer = append(m.buffer, t)
 		}
+		m.signalForward()
 	}
 }
 

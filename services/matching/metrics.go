@@ -28,16 +28,35 @@ const (
 	// metricLeaseLost counts partitions unloaded because another owner took
 	// their lease.
 	metricLeaseLost = "lease_lost"
-	// metricTaskQueueLoads / metricTaskQueueUnloads count partition loads and
-	// unloads.
+	// metricTaskQueueLoads / metricTaskQueueUnloads count partition loads
+	// (lease taken, backlog opened) and unloads (idle, lease lost, moved
+	// away, or service stop).
 	metricTaskQueueLoads   = "task_queue_loads"
 	metricTaskQueueUnloads = "task_queue_unloads"
+	// metricOwnershipLost counts partitions unloaded because the ring
+	// moved them to another host.
+	metricOwnershipLost = "partition_ownership_lost"
+	// metricForwardedAdds counts Adds a non-root partition offered to its
+	// root, tagged with tagForwardResult; metricForwardedBacklogTasks the
+	// same for backlog tasks; metricForwardedPolls counts polls forwarded
+	// to the root.
+	metricForwardedAdds         = "forwarded_adds"
+	metricForwardedBacklogTasks = "forwarded_backlog_tasks"
+	metricForwardedPolls        = "forwarded_polls"
 
 	// tagTaskType is "workflow" or "activity".
 	tagTaskType = "task_type"
 	// tagReason says why a task was dropped: dropReasonNotFound,
 	// dropReasonAlreadyStarted or dropReasonExpired.
 	tagReason = "reason"
+	// tagForwardResult is forwardMatched (a poller at the root took the
+	// task), forwardUnmatched (none was waiting) or forwardFailed (the
+	// root could not be asked).
+	tagForwardResult = "result"
+
+	forwardMatched   = "matched"
+	forwardUnmatched = "unmatched"
+	forwardFailed    = "failed"
 
 	dropReasonNotFound       = "not_found"
 	dropReasonAlreadyStarted = "already_started"

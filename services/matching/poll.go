@@ -59,16 +59,38 @@ func (s *Service) startPoll(ctx context.Context, key partitionKey, kind enumspb.
 }
 
 // nextTask waits for a task within a poll. It returns nil when the poll
-// expired, the caller went away, or the partition unloaded.
-func (s *Service) nextTask(ctx, pollCtx context.Context, m *taskQueueManager) *internalTask {
-	t, err := m.poll(pollCtx)
+// expired, the caller went away, or the partition unloaded; forward means
+// the caller should forward the poll to the root instead (mayForward; see
+// taskQueueManager.poll).
+func (s *Service) nextTask(ctx, pollCtx context.Context, m *taskQueueManager, mayForward bool) (t *internalTask, forward bool) {
+	t, err := m.poll(pollCtx, mayForward)
+	if errors.Is(err, errForwardPoll) {
+		return nil, true
+	}
 	if errors.Is(err, errManagerStopped) || t == nil {
 		if err == nil && ctx.Err() == nil {
 			m.scope.Counter(metricPollTimeouts).Inc(1)
 		}
-		return nil
+		return nil, false
 	}
-	return t
+	return t, false
+}
+
+// forwardedPoll runs a poll that the non-root partition m forwarded to the
+// root (holding one of m's forwarded-poll slots) with call. It returns the
+// root's answer, or ok false when the root could not be asked: the poll
+// then waits locally for the rest of its time. The forwarded poll carries
+// the caller's context, so the root answers before the caller's deadline as
+// for any poll.
+func forwardedPoll[Resp any](ctx context.Context, m *taskQueueManager, call func() (Resp, error)) (resp Resp, ok bool) {
+	defer m.endForwardedPoll()
+	m.scope.Counter(metricForwardedPolls).Inc(1)
+	resp, err := call()
+	if err != nil && ctx.Err() == nil {
+		m.logger.Debug("forwarding a poll to the root partition failed", zap.Error(err))
+		return resp, false
+	}
+	return resp, true
 }
 
 // afterRecordError settles a task whose start history did not record. It
@@ -105,8 +127,11 @@ func (s *Service) PollWorkflowTaskQueue(ctx context.Context, req *matchingservic
 		return nil, invalidArgf("request is not set")
 	}
 	poll := req.GetRequest()
-	key, kind, err := partitionOf("request.task_queue", req.GetNamespaceId(), poll.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	key, kind, err := partitionOf("request.task_queue", req.GetNamespaceId(), poll.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW, req.GetPartition())
 	if err != nil {
+		return nil, err
+	}
+	if err := validateForwardedFrom(key, kind, req.GetForwardedFrom()); err != nil {
 		return nil, err
 	}
 	pollerID := req.GetPollerId()
@@ -120,8 +145,24 @@ func (s *Service) PollWorkflowTaskQueue(ctx context.Context, req *matchingservic
 		return nil, err
 	}
 	defer done()
+	mayForward := true
 	for {
-		t := s.nextTask(ctx, pollCtx, m)
+		t, forward := s.nextTask(ctx, pollCtx, m, mayForward)
+		if forward {
+			mayForward = false
+			resp, ok := forwardedPoll(ctx, m, func() (*matchingservice.PollWorkflowTaskQueueResponse, error) {
+				return s.forward.PollWorkflowTaskQueue(ctx, &matchingservice.PollWorkflowTaskQueueRequest{
+					NamespaceId: req.GetNamespaceId(), PollerId: pollerID, Request: poll, ForwardedFrom: key.partition,
+				})
+			})
+			if !ok {
+				continue
+			}
+			if resp.GetResponse() == nil {
+				return empty, nil
+			}
+			return resp, nil
+		}
 		if t == nil {
 			return empty, nil
 		}
@@ -178,8 +219,11 @@ func (s *Service) PollActivityTaskQueue(ctx context.Context, req *matchingservic
 		return nil, invalidArgf("request is not set")
 	}
 	poll := req.GetRequest()
-	key, kind, err := partitionOf("request.task_queue", req.GetNamespaceId(), poll.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_ACTIVITY)
+	key, kind, err := partitionOf("request.task_queue", req.GetNamespaceId(), poll.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_ACTIVITY, req.GetPartition())
 	if err != nil {
+		return nil, err
+	}
+	if err := validateForwardedFrom(key, kind, req.GetForwardedFrom()); err != nil {
 		return nil, err
 	}
 	pollerID := req.GetPollerId()
@@ -194,8 +238,24 @@ func (s *Service) PollActivityTaskQueue(ctx context.Context, req *matchingservic
 		return nil, err
 	}
 	defer done()
+	mayForward := true
 	for {
-		t := s.nextTask(ctx, pollCtx, m)
+		t, forward := s.nextTask(ctx, pollCtx, m, mayForward)
+		if forward {
+			mayForward = false
+			resp, ok := forwardedPoll(ctx, m, func() (*matchingservice.PollActivityTaskQueueResponse, error) {
+				return s.forward.PollActivityTaskQueue(ctx, &matchingservice.PollActivityTaskQueueRequest{
+					NamespaceId: req.GetNamespaceId(), PollerId: pollerID, Request: poll, ForwardedFrom: key.partition,
+				})
+			})
+			if !ok {
+				continue
+			}
+			if resp.GetResponse() == nil {
+				return empty, nil
+			}
+			return resp, nil
+		}
 		if t == nil {
 			return empty, nil
 		}

@@ -76,7 +76,9 @@ func (s *Service) QueryWorkflow(ctx context.Context, req *matchingservice.QueryW
 	if req == nil {
 		return nil, invalidArgf("request is not set")
 	}
-	key, kind, err := partitionOf("task_queue", req.GetNamespaceId(), req.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	// Legacy query tasks wait at the root partition, where the pollers of
+	// every partition meet (partition.go).
+	key, kind, err := partitionOf("task_queue", req.GetNamespaceId(), req.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +133,7 @@ func (s *Service) QueryWorkflow(ctx context.Context, req *matchingservice.QueryW
 func (s *Service) awaitQuery(ctx context.Context, m *taskQueueManager, t *internalTask) (*workflowservice.RespondQueryTaskCompletedRequest, bool, error) {
 	q := t.query
 	if err := m.offerQuery(t); err != nil {
-		return nil, false, s.managerError(err)
+		return nil, false, s.managerError(m, err)
 	}
 	stopC := m.stopC
 	for {
@@ -146,7 +148,7 @@ func (s *Service) awaitQuery(ctx context.Context, m *taskQueueManager, t *intern
 			return nil, false, ctxError(ctx)
 		case <-stopC:
 			if m.removeQuery(t) {
-				return nil, false, s.managerError(errManagerStopped)
+				return nil, false, s.managerError(m, errManagerStopped)
 			}
 			// A worker has it; keep waiting for its answer.
 			stopC = nil

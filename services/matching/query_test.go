@@ -136,7 +136,7 @@ func TestQueryGivenBackWhenPollerGoesAway(t *testing.T) {
 	// away): it gives the query back, and QueryWorkflow offers it again.
 	queried := queryAsync(context.Background(), s, "orders")
 	waitFor(t, func() bool { return queuedQueries(s, wfKey("orders")) == 1 }, "query queued")
-	task, err := m.poll(context.Background())
+	task, err := m.poll(context.Background(), false)
 	require.NoError(t, err)
 	require.Equal(t, sourceQuery, task.source)
 	task.finish(outcomeReturned)

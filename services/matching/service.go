@@ -31,6 +31,16 @@ type Deps struct {
 	Logger *zap.Logger
 	// Metrics; nil means no metrics.
 	Metrics tally.Scope
+	// Ownership says which partitions this host serves (see ownership.go);
+	// nil means every partition (a region of one process).
+	Ownership PartitionOwnership
+	// Forward reaches the other partitions of a task queue, wherever they
+	// are: a router in a region of many hosts (rpc.MatchingRouter), which
+	// may lead back to this service. Non-root partitions forward to their
+	// root through it and the root describes the others through it (see
+	// partition.go). Nil means partitions neither forward nor are
+	// described together.
+	Forward matchingservice.MatchingServiceServer
 }
 
 // Service implements matchingservice.MatchingServiceServer: it owns the
@@ -48,13 +58,20 @@ type Service struct {
 	backlogTotals map[enumspb.TaskQueueType]*atomic.Int64
 
 	queries queryRegistry
+	own     PartitionOwnership // nil: every partition
+	forward matchingservice.MatchingServiceServer
 
 	mu       sync.Mutex
 	managers map[partitionKey]*taskQueueManager
-	started  bool
-	stopped  bool
-	stopC    chan struct{}
-	janitor  sync.WaitGroup
+	// leaseLostAt: when another host took a partition's lease (only with
+	// own; see Config.LeaseLostBackoff).
+	leaseLostAt map[partitionKey]time.Time
+	started     bool
+	stopped     bool
+	stopC       chan struct{}
+	janitor     sync.WaitGroup
+	unloads     sync.WaitGroup // unloads after ownership changes
+	stopWatch   func()
 }
 
 var _ matchingservice.MatchingServiceServer = (*Service)(nil)
@@ -95,14 +112,18 @@ func NewService(cfg Config, deps Deps) (*Service, error) {
 			enumspb.TASK_QUEUE_TYPE_WORKFLOW: new(atomic.Int64),
 			enumspb.TASK_QUEUE_TYPE_ACTIVITY: new(atomic.Int64),
 		},
-		queries:  newQueryRegistry(),
-		managers: make(map[partitionKey]*taskQueueManager),
-		stopC:    make(chan struct{}),
+		queries:     newQueryRegistry(),
+		own:         deps.Ownership,
+		forward:     deps.Forward,
+		managers:    make(map[partitionKey]*taskQueueManager),
+		leaseLostAt: make(map[partitionKey]time.Time),
+		stopC:       make(chan struct{}),
 	}
 	return s, nil
 }
 
-// Start launches background maintenance (idle partition unloading).
+// Start launches background maintenance: idle partition unloading and,
+// with Deps.Ownership, unloading the partitions the ring moves away.
 func (s *Service) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -115,6 +136,12 @@ func (s *Service) Start() error {
 	s.started = true
 	s.janitor.Add(1)
 	go s.unloadIdleLoop()
+	if s.own != nil {
+		changes, stop := s.own.Watch()
+		s.stopWatch = stop
+		s.janitor.Add(1)
+		go s.ownershipLoop(changes)
+	}
 	s.logger.Info("matching service started")
 	return nil
 }
@@ -134,9 +161,14 @@ func (s *Service) Stop() {
 	for _, m := range s.managers {
 		ms = append(ms, m)
 	}
+	stopWatch := s.stopWatch
 	s.mu.Unlock()
 
+	if stopWatch != nil {
+		stopWatch()
+	}
 	s.janitor.Wait()
+	s.unloads.Wait()
 	var wg sync.WaitGroup
 	for _, m := range ms {
 		wg.Add(1)
@@ -171,6 +203,10 @@ func (s *Service) getManager(ctx context.Context, key partitionKey, kind enumspb
 		}
 		m := s.managers[key]
 		if m == nil {
+			if err := s.checkOwnedLocked(key, s.clock.Now()); err != nil {
+				s.mu.Unlock()
+				return nil, err
+			}
 			m = newTaskQueueManager(s, key, kind)
 			s.managers[key] = m
 			s.mu.Unlock()

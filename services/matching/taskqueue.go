@@ -17,17 +17,6 @@ import (
 	"github.com/meridian-dev/meridian/persistence"
 )
 
-// partitionKey names one task-queue partition.
-type partitionKey struct {
-	namespaceID string
-	name        string
-	taskType    enumspb.TaskQueueType
-}
-
-func (k partitionKey) storeKey() persistence.TaskQueueKey {
-	return persistence.TaskQueueKey{NamespaceID: k.namespaceID, Name: k.name, TaskType: int32(k.taskType)}
-}
-
 // errManagerStopped: the partition unloaded while the call waited on it.
 var errManagerStopped = errors.New("matching: task queue unloaded")
 
@@ -59,6 +48,13 @@ type taskQueueManager struct {
 	writerDone chan struct{}
 	readSignal chan struct{}
 	leaseLost  atomic.Bool
+	// ownershipLost: the ring moved the partition to another host.
+	ownershipLost atomic.Bool
+	// forwards is set for a non-root partition of a normal queue when the
+	// service can reach the root (Deps.Forward); see partition.go.
+	forwards bool
+	// fwdSignal wakes the backlog forwarder (non-blocking, capacity 1).
+	fwdSignal chan struct{}
 
 	// Owned by the writer goroutine after load.
 	rangeID        int64
@@ -70,11 +66,13 @@ type taskQueueManager struct {
 	mu       sync.Mutex
 	stopping bool
 	// Matcher state.
-	waiters  list.List // *waiter, oldest first
-	queries  list.List // *internalTask (query), oldest first
-	syncWait list.List // *internalTask (sync) waiting for a poller
-	buffer   []*internalTask
-	hintedAt time.Time // when a poll response last carried a positive backlog hint
+	waiters list.List // *waiter, oldest first
+	// forwardedPolls counts this partition's polls waiting at the root.
+	forwardedPolls int
+	queries        list.List // *internalTask (query), oldest first
+	syncWait       list.List // *internalTask (sync) waiting for a poller
+	buffer         []*internalTask
+	hintedAt       time.Time // when a poll response last carried a positive backlog hint
 	// Backlog read state.
 	acks         ackTracker
 	maxReadLevel int64 // every allocated ID at or below this is written (or failed)
@@ -104,6 +102,7 @@ func newTaskQueueManager(s *Service, key partitionKey, kind enumspb.TaskQueueKin
 			zap.String("namespace_id", key.namespaceID),
 			zap.String("task_queue", key.name),
 			zap.Stringer("task_type", key.taskType),
+			zap.Int32("partition", key.partition),
 			zap.Stringer("kind", kind),
 		),
 		scope:      s.scopes[key.taskType],
@@ -115,6 +114,8 @@ func newTaskQueueManager(s *Service, key partitionKey, kind enumspb.TaskQueueKin
 		writeC:     make(chan *writeRequest, s.cfg.WriteBatchSize),
 		writerDone: make(chan struct{}),
 		readSignal: make(chan struct{}, 1),
+		fwdSignal:  make(chan struct{}, 1),
+		forwards:   s.forward != nil && key.partition > 0 && kind == enumspb.TASK_QUEUE_KIND_NORMAL,
 		lastActive: s.clock.Now(),
 		pollers:    newPollerHistory(),
 	}
@@ -156,6 +157,10 @@ func (m *taskQueueManager) load(ctx context.Context) error {
 	m.wg.Add(2)
 	go m.writeLoop()
 	go m.readLoop()
+	if m.forwards {
+		m.wg.Add(1)
+		go m.forwardLoop()
+	}
 	m.signalRead()
 	m.scope.Counter(metricTaskQueueLoads).Inc(1)
 	m.logger.Debug("task queue loaded", zap.Int64("range_id", info.GetRangeId()), zap.Int64("ack_level", info.GetAckLevel()))
@@ -253,6 +258,7 @@ func (m *taskQueueManager) onLeaseLost(err error) {
 	}
 	m.logger.Warn("task queue lease lost", zap.Int64("range_id", m.rangeID), zap.Error(err))
 	m.scope.Counter(metricLeaseLost).Inc(1)
+	m.svc.noteLeaseLost(m.key)
 	go m.svc.unloadManager(m)
 }
 

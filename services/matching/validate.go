@@ -1,6 +1,7 @@
 package matching
 
 import (
+	"strings"
 	"unicode/utf8"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -24,9 +25,9 @@ func validateNamespaceID(id string) error {
 	return nil
 }
 
-// partitionOf validates a task queue named by field and returns its
-// partition key and kind.
-func partitionOf(field, namespaceID string, tq *taskqueuepb.TaskQueue, taskType enumspb.TaskQueueType) (partitionKey, enumspb.TaskQueueKind, error) {
+// partitionOf validates a task queue named by field and the partition asked
+// for, and returns the partition's key and kind.
+func partitionOf(field, namespaceID string, tq *taskqueuepb.TaskQueue, taskType enumspb.TaskQueueType, partition int32) (partitionKey, enumspb.TaskQueueKind, error) {
 	if err := validateNamespaceID(namespaceID); err != nil {
 		return partitionKey{}, 0, err
 	}
@@ -41,6 +42,8 @@ func partitionOf(field, namespaceID string, tq *taskqueuepb.TaskQueue, taskType 
 		return partitionKey{}, 0, invalidArgf("%s.name is longer than %d bytes", field, maxTaskQueueNameLength)
 	case !utf8.ValidString(name):
 		return partitionKey{}, 0, invalidArgf("%s.name is not valid UTF-8", field)
+	case strings.HasPrefix(name, partitionNamePrefix):
+		return partitionKey{}, 0, invalidArgf("%s.name must not start with %q, which names task-queue partitions", field, partitionNamePrefix)
 	}
 	kind := tq.GetKind()
 	switch kind {
@@ -55,7 +58,27 @@ func partitionOf(field, namespaceID string, tq *taskqueuepb.TaskQueue, taskType 
 	default:
 		return partitionKey{}, 0, invalidArgf("task queue type %v is not supported", taskType)
 	}
-	return partitionKey{namespaceID: namespaceID, name: name, taskType: taskType}, kind, nil
+	switch {
+	case partition < 0 || partition >= MaxPartitions:
+		return partitionKey{}, 0, invalidArgf("partition must be between 0 and %d, got %d", MaxPartitions-1, partition)
+	case partition != 0 && kind == enumspb.TASK_QUEUE_KIND_STICKY:
+		return partitionKey{}, 0, invalidArgf("partition must be 0 for a sticky task queue, got %d", partition)
+	}
+	return partitionKey{namespaceID: namespaceID, name: name, taskType: taskType, partition: partition}, kind, nil
+}
+
+// validateForwardedFrom checks the forwarded_from of a request for key: a
+// forwarded request comes from a non-root partition and goes to the root.
+func validateForwardedFrom(key partitionKey, kind enumspb.TaskQueueKind, from int32) error {
+	switch {
+	case from == 0:
+		return nil
+	case from < 0 || from >= MaxPartitions:
+		return invalidArgf("forwarded_from must be between 1 and %d, got %d", MaxPartitions-1, from)
+	case key.partition != 0 || kind != enumspb.TASK_QUEUE_KIND_NORMAL:
+		return invalidArgf("forwarded_from is set (%d) but the request is not for the root partition of a normal task queue", from)
+	}
+	return nil
 }
 
 func validateExecution(ex *commonpb.WorkflowExecution) error {

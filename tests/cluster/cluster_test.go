@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -26,6 +27,7 @@ import (
 	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/cassandra"
 	"github.com/meridian-dev/meridian/persistence/cassandra/cassandratest"
+	"github.com/meridian-dev/meridian/ring"
 )
 
 const numShards = 8
@@ -141,10 +143,11 @@ func EchoWorkflow(ctx workflow.Context, s string) (string, error) {
 	return out, err
 }
 
-// TestRegionSurvivesACrashedHost: workflows run through node1's frontend
-// while node2 is killed with SIGKILL; they all complete, node1 and node3
-// take every shard, and node2 takes shards again once restarted.
-func TestRegionSurvivesACrashedHost(t *testing.T) {
+// startRegion starts three nodes on a fresh keyspace, each with extraYAML
+// appended to its config, and waits until every node owns history shards
+// (membership has converged). The nodes stop when the test ends.
+func startRegion(t *testing.T, extraYAML string) ([]*node, *persistence.Stores, string) {
+	t.Helper()
 	ccfg := cassandratest.NewKeyspace(t, cassandratest.Config(t))
 	if testing.Short() {
 		t.Skip("starts three server processes: skipped with -short")
@@ -176,7 +179,7 @@ membership:
 persistence:
   cassandra: {hosts: [%s], port: %d, keyspace: %s}
 `, numShards, n.frontend, n.name, n.gossip, strings.Join(seeds, ", "), n.rpc, ccfg.Hosts[0], ccfg.Port, ccfg.Keyspace)
-		require.NoError(t, os.WriteFile(n.config, []byte(yaml), 0o644))
+		require.NoError(t, os.WriteFile(n.config, []byte(yaml+extraYAML), 0o644))
 	}
 	for _, n := range nodes {
 		n.start(t, bin)
@@ -195,7 +198,7 @@ persistence:
 
 	stores, err := cassandra.Open(ccfg, nil)
 	require.NoError(t, err)
-	defer func() { _ = stores.Close() }()
+	t.Cleanup(func() { _ = stores.Close() })
 	require.Eventually(t, func() bool {
 		got := owners(t, stores)
 		seen := map[string]bool{}
@@ -204,6 +207,14 @@ persistence:
 		}
 		return onlyOwners(got, "node1", "node2", "node3") && len(seen) == 3
 	}, convergeWait, 200*time.Millisecond, "every host should own shards: %v", owners(t, stores))
+	return nodes, stores, bin
+}
+
+// TestRegionSurvivesACrashedHost: workflows run through node1's frontend
+// while node2 is killed with SIGKILL; they all complete, node1 and node3
+// take every shard, and node2 takes shards again once restarted.
+func TestRegionSurvivesACrashedHost(t *testing.T) {
+	nodes, stores, bin := startRegion(t, "")
 
 	c, err := client.Dial(client.Options{HostPort: nodes[0].frontend, Namespace: "default", Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
 	require.NoError(t, err)
@@ -251,17 +262,98 @@ persistence:
 		return false
 	}, convergeWait, 200*time.Millisecond, "restarted node2 should acquire shards again: %v", owners(t, stores))
 
-	// Matching has no partition ownership yet (docs/operations.md): a poll
-	// already waiting on a host that just lost a partition to node2 waits
-	// there until its long poll ends, while new tasks go to node2. A fresh
-	// worker polls the new owners at once.
-	w.Stop()
-	w = startWorker()
+	// Task-queue partitions that moved to node2 were unloaded by their
+	// old hosts, which answered the worker's parked polls at once: the same
+	// worker's next polls reach node2 without waiting out a long poll.
 	ctx, cancel = context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	runs = runs[:0]
 	startSome(10)
 	for _, run := range runs {
 		require.NoError(t, run.Get(ctx, nil), "workflow %s", run.GetID())
+	}
+}
+
+// TestPartitionedQueueSurvivesACrashedHost: a task queue with four
+// partitions spread over the three hosts gets a backlog while no worker
+// polls; the host owning the most of its partitions (not node1, whose
+// frontend the test uses) is killed; a worker started afterwards runs every
+// workflow, those whose tasks waited in the dead host's partitions
+// included, and workflows started after the kill too.
+func TestPartitionedQueueSurvivesACrashedHost(t *testing.T) {
+	const (
+		queue      = "cluster-partitioned"
+		partitions = 4
+	)
+	nodes, stores, _ := startRegion(t, fmt.Sprintf("matching: {task_queue_partitions: {%s: %d}}\n", queue, partitions))
+	c, err := client.Dial(client.Options{HostPort: nodes[0].frontend, Namespace: "default", Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	require.NoError(t, err)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ns, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+	require.NoError(t, err)
+	nsID := ns.GetNamespaceInfo().GetId()
+
+	// Where the ring places the queue's partitions (placement hashes the
+	// member names only).
+	r, err := ring.NewRing(ring.DefaultRingConfig(), []ring.Member{{Name: "node1"}, {Name: "node2"}, {Name: "node3"}})
+	require.NoError(t, err)
+	owned := map[string]int{}
+	for _, tt := range []int32{1, 2} { // workflow, activity
+		for p := range int32(partitions) {
+			m, _ := r.Lookup(ring.TaskQueuePartitionKey(nsID, queue, tt, p))
+			owned[m.Name]++
+		}
+	}
+	victim := nodes[1]
+	if owned["node3"] > owned["node2"] {
+		victim = nodes[2]
+	}
+	require.Positive(t, owned[victim.name], "placement %v: the victim must own partitions", owned)
+	t.Logf("partition placement %v; killing %s", owned, victim.name)
+
+	var runs []client.WorkflowRun
+	startSome := func(n int) {
+		for range n {
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue}, EchoWorkflow, fmt.Sprintf("hi-%d", len(runs)))
+			require.NoError(t, err)
+			runs = append(runs, run)
+		}
+	}
+	const backlog = 24
+	startSome(backlog)
+	// Nobody polls: every workflow task waits in a partition's backlog.
+	stored := func() (total, nonEmpty int) {
+		for p := range partitions {
+			name := queue
+			if p > 0 {
+				name = fmt.Sprintf("/_sys/%s/%d", queue, p)
+			}
+			tasks, err := stores.Task.GetTasks(ctx, persistence.TaskQueueKey{NamespaceID: nsID, Name: name, TaskType: 1}, 0, 1<<62, 1000)
+			require.NoError(t, err)
+			total += len(tasks)
+			if len(tasks) > 0 {
+				nonEmpty++
+			}
+		}
+		return total, nonEmpty
+	}
+	require.Eventually(t, func() bool { total, _ := stored(); return total == backlog },
+		convergeWait, 200*time.Millisecond, "every workflow task should be in a backlog")
+	_, nonEmpty := stored()
+	require.Greater(t, nonEmpty, 1, "the backlog should be spread over partitions")
+
+	victim.stop(syscall.SIGKILL)
+	w := worker.New(c, queue, worker.Options{})
+	w.RegisterWorkflow(EchoWorkflow)
+	w.RegisterActivity(Echo)
+	require.NoError(t, w.Start())
+	defer w.Stop()
+	startSome(8)
+	for _, run := range runs {
+		var out string
+		require.NoError(t, run.Get(ctx, &out), "workflow %s", run.GetID())
+		require.True(t, strings.HasPrefix(out, "hi-"))
 	}
 }
