@@ -51,6 +51,7 @@ func (s *Service) RecordWorkflowTaskStarted(ctx context.Context, req *historyser
 	}
 	var resp *workflowservice.PollWorkflowTaskQueueResponse
 	var branch []byte
+	var cached []*historypb.HistoryEvent
 	first := int64(1)
 	err = sh.transact(ctx, k, func(_ *runContext, ms *workflow.MutableState) error {
 		if !ms.IsRunning() {
@@ -77,17 +78,14 @@ func (s *Service) RecordWorkflowTaskStarted(ctx context.Context, req *historyser
 	}, func(rc *runContext) {
 		// The task carries the admitted updates.
 		resp.Messages = rc.updates.deliver(resp.StartedEventId)
+		cached = s.cachedHistory(rc, branch, first, resp.StartedEventId+1)
 	})
 	if err != nil {
 		return nil, err
 	}
-	// History up to the started event is immutable now: read it unlocked.
-	events, token, err := s.readHistoryPage(ctx, sh, branch, k.runID, first, resp.StartedEventId+1, nil)
-	if err != nil {
+	if err := s.fillTaskHistory(ctx, sh, resp, cached, branch, k.runID, first); err != nil {
 		return nil, err
 	}
-	resp.History = &historypb.History{Events: events}
-	resp.NextPageToken = token
 	return &historyservice.RecordWorkflowTaskStartedResponse{Response: resp}, nil
 }
 
@@ -109,6 +107,34 @@ func workflowTaskResponse(st *persistencepb.WorkflowMutableState) *workflowservi
 		StartedTime:                wt.StartedTime,
 		History:                    &historypb.History{},
 	}
+}
+
+// cachedHistory returns events [min, max) of a workflow task from the
+// run's window of recent events when it holds them all and they fit in one
+// page, else nil. The caller holds the run's lock.
+func (s *Service) cachedHistory(rc *runContext, branch []byte, min, max int64) []*historypb.HistoryEvent {
+	if max-min > int64(s.cfg.HistoryPageSize) {
+		return nil
+	}
+	return rc.events.get(branch, min, max)
+}
+
+// fillTaskHistory sets a started workflow task's history, events [first,
+// StartedEventId], from cached when set, else from the store (unlocked:
+// history up to the started event is immutable once the start committed).
+func (s *Service) fillTaskHistory(ctx context.Context, sh *shard, resp *workflowservice.PollWorkflowTaskQueueResponse, cached []*historypb.HistoryEvent, branch []byte, runID string, first int64) error {
+	if cached != nil {
+		resp.History = &historypb.History{Events: cached}
+		resp.NextPageToken = nil
+		return nil
+	}
+	events, token, err := s.readHistoryPage(ctx, sh, branch, runID, first, resp.StartedEventId+1, nil)
+	if err != nil {
+		return err
+	}
+	resp.History = &historypb.History{Events: events}
+	resp.NextPageToken = token
+	return nil
 }
 
 // workflowTaskFor checks that a token names the run's in-flight workflow task.
@@ -142,6 +168,10 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 	var res workflow.CompletionResult
 	var next *workflowservice.PollWorkflowTaskQueueResponse
 	var branch []byte
+	var cached []*historypb.HistoryEvent
+	// A worker that asked for stickiness caches the run up to the task it
+	// just completed; any other gets the whole history of the next task.
+	nextFirst := int64(1)
 	nsIDs, err := s.commandNamespaces(ctx, req.Request.GetCommands())
 	if err != nil {
 		return nil, err
@@ -173,6 +203,9 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 				ms.StartWorkflowTask(uuid.NewString(), req.Request.GetIdentity(), ms.Info().HistorySizeBytes)
 				next = workflowTaskResponse(ms.S)
 				branch = branchToken(ms.S)
+				if req.Request.GetStickyAttributes().GetWorkerTaskQueue().GetName() != "" && next.PreviousStartedEventId > 0 {
+					nextFirst = next.PreviousStartedEventId + 1
+				}
 			}
 		}
 		return nil
@@ -186,6 +219,7 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 		}
 		if next != nil {
 			next.Messages = rc.updates.deliver(next.StartedEventId)
+			cached = s.cachedHistory(rc, branch, nextFirst, next.StartedEventId+1)
 		}
 	})
 	if err != nil {
@@ -196,19 +230,9 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 	}
 	out := &workflowservice.RespondWorkflowTaskCompletedResponse{}
 	if next != nil {
-		// A worker that asked for stickiness caches the run up to the task
-		// it just completed; any other gets the whole history.
-		first := int64(1)
-		if req.Request.GetStickyAttributes().GetWorkerTaskQueue().GetName() != "" && next.PreviousStartedEventId > 0 {
-			first = next.PreviousStartedEventId + 1
-		}
-		// History up to the started event is immutable now: read it unlocked.
-		events, token, err := s.readHistoryPage(ctx, sh, branch, k.runID, first, next.StartedEventId+1, nil)
-		if err != nil {
+		if err := s.fillTaskHistory(ctx, sh, next, cached, branch, k.runID, nextFirst); err != nil {
 			return nil, err
 		}
-		next.History = &historypb.History{Events: events}
-		next.NextPageToken = token
 		out.WorkflowTask = next
 	}
 	return &historyservice.RespondWorkflowTaskCompletedResponse{Response: out}, nil

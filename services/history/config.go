@@ -42,6 +42,10 @@ type Config struct {
 	// CacheSize is the number of runs whose state a shard keeps in memory.
 	// Default 4,096.
 	CacheSize int
+	// EventCacheBytes bounds the recent history events each cached
+	// running run keeps in memory, so that handing out a workflow task
+	// reads no history from the store. Default 64 KiB.
+	EventCacheBytes int
 	// HistoryPageSize is the number of events per history page. Default 1,000.
 	HistoryPageSize int
 	// Queue configures the shards' task queues.
@@ -66,6 +70,7 @@ func DefaultConfig() Config {
 		LongPollTimeout:          60 * time.Second,
 		CacheSize:                4096,
 		HistoryPageSize:          1000,
+		EventCacheBytes:          64 << 10,
 		Controller:               DefaultControllerConfig(),
 	}
 }
@@ -111,6 +116,9 @@ func (c Config) withDefaults() Config {
 	if c.HistoryPageSize == 0 {
 		c.HistoryPageSize = d.HistoryPageSize
 	}
+	if c.EventCacheBytes == 0 {
+		c.EventCacheBytes = d.EventCacheBytes
+	}
 	c.Controller = c.Controller.withDefaults()
 	return c
 }
@@ -144,6 +152,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("history config: CacheSize must not be negative")
 	case c.HistoryPageSize < 0:
 		return fmt.Errorf("history config: HistoryPageSize must not be negative")
+	case c.EventCacheBytes < 0:
+		return fmt.Errorf("history config: EventCacheBytes must not be negative")
 	}
 	return c.Controller.Validate()
 }

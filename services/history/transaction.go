@@ -235,6 +235,7 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 	}
 	s := ms.S
 	events := ms.NewEvents()
+	eventBytes := 0
 	if len(events) > 0 {
 		for _, e := range events {
 			e.TaskId = txnID
@@ -252,6 +253,7 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 		}
 		s.ExecutionInfo.HistorySizeBytes += int64(size)
 		s.ExecutionInfo.LastFirstEventId = events[0].EventId
+		eventBytes = size
 	}
 	var nextSnap *persistence.WorkflowSnapshot
 	if next != nil {
@@ -294,6 +296,7 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 		r.Commit(byCat[cat])
 	}
 	rc.state = s
+	rc.events.add(s, events, eventBytes, sh.svc.cfg.EventCacheBytes)
 	for _, e := range events {
 		switch e.EventType {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
