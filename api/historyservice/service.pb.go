@@ -175,9 +175,13 @@ type StartWorkflowExecutionResponse struct {
 	RunId string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
 	// False when an existing run was returned (request_id de-duplication or
 	// USE_EXISTING conflict policy).
-	Started       bool `protobuf:"varint,2,opt,name=started,proto3" json:"started,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Started bool `protobuf:"varint,2,opt,name=started,proto3" json:"started,omitempty"`
+	// The run's first workflow task, already started for the caller's own
+	// worker, when the request asked for eager execution and the run could
+	// take it (request_eager_execution; no start delay).
+	EagerWorkflowTask *v1.PollWorkflowTaskQueueResponse `protobuf:"bytes,3,opt,name=eager_workflow_task,json=eagerWorkflowTask,proto3" json:"eager_workflow_task,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StartWorkflowExecutionResponse) Reset() {
@@ -222,6 +226,13 @@ func (x *StartWorkflowExecutionResponse) GetStarted() bool {
 		return x.Started
 	}
 	return false
+}
+
+func (x *StartWorkflowExecutionResponse) GetEagerWorkflowTask() *v1.PollWorkflowTaskQueueResponse {
+	if x != nil {
+		return x.EagerWorkflowTask
+	}
+	return nil
 }
 
 type SignalWithStartWorkflowExecutionRequest struct {
@@ -2362,10 +2373,11 @@ const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12G\n" +
 	"\texecution\x18\x03 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\texecution\x12,\n" +
 	"\x12initiated_event_id\x18\x04 \x01(\x03R\x10initiatedEventId\x12+\n" +
-	"\x11initiated_version\x18\x05 \x01(\x03R\x10initiatedVersion\"Q\n" +
+	"\x11initiated_version\x18\x05 \x01(\x03R\x10initiatedVersion\"\xc1\x01\n" +
 	"\x1eStartWorkflowExecutionResponse\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x18\n" +
-	"\astarted\x18\x02 \x01(\bR\astarted\"\xb0\x01\n" +
+	"\astarted\x18\x02 \x01(\bR\astarted\x12n\n" +
+	"\x13eager_workflow_task\x18\x03 \x01(\v2>.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponseR\x11eagerWorkflowTask\"\xb0\x01\n" +
 	"'SignalWithStartWorkflowExecutionRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12b\n" +
 	"\arequest\x18\x02 \x01(\v2H.temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequestR\arequest\"[\n" +
@@ -2573,18 +2585,18 @@ var file_meridian_historyservice_v1_service_proto_goTypes = []any{
 	(*UpdateWithStartWorkflowExecutionResponse)(nil),   // 42: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse
 	(*v1.StartWorkflowExecutionRequest)(nil),           // 43: temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
 	(*v11.WorkflowExecution)(nil),                      // 44: temporal.api.common.v1.WorkflowExecution
-	(*v1.SignalWithStartWorkflowExecutionRequest)(nil), // 45: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
-	(*v1.SignalWorkflowExecutionRequest)(nil),          // 46: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
-	(*v1.RequestCancelWorkflowExecutionRequest)(nil),   // 47: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
-	(*v1.TerminateWorkflowExecutionRequest)(nil),       // 48: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
-	(*v1.DescribeWorkflowExecutionRequest)(nil),        // 49: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
-	(*v1.DescribeWorkflowExecutionResponse)(nil),       // 50: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
-	(*v1.GetWorkflowExecutionHistoryRequest)(nil),      // 51: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
-	(*v1.GetWorkflowExecutionHistoryResponse)(nil),     // 52: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
-	(*v1.QueryWorkflowRequest)(nil),                    // 53: temporal.api.workflowservice.v1.QueryWorkflowRequest
-	(*v1.QueryWorkflowResponse)(nil),                   // 54: temporal.api.workflowservice.v1.QueryWorkflowResponse
-	(*v1.PollWorkflowTaskQueueRequest)(nil),            // 55: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
-	(*v1.PollWorkflowTaskQueueResponse)(nil),           // 56: temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	(*v1.PollWorkflowTaskQueueResponse)(nil),           // 45: temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	(*v1.SignalWithStartWorkflowExecutionRequest)(nil), // 46: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
+	(*v1.SignalWorkflowExecutionRequest)(nil),          // 47: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
+	(*v1.RequestCancelWorkflowExecutionRequest)(nil),   // 48: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
+	(*v1.TerminateWorkflowExecutionRequest)(nil),       // 49: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
+	(*v1.DescribeWorkflowExecutionRequest)(nil),        // 50: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
+	(*v1.DescribeWorkflowExecutionResponse)(nil),       // 51: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
+	(*v1.GetWorkflowExecutionHistoryRequest)(nil),      // 52: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
+	(*v1.GetWorkflowExecutionHistoryResponse)(nil),     // 53: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
+	(*v1.QueryWorkflowRequest)(nil),                    // 54: temporal.api.workflowservice.v1.QueryWorkflowRequest
+	(*v1.QueryWorkflowResponse)(nil),                   // 55: temporal.api.workflowservice.v1.QueryWorkflowResponse
+	(*v1.PollWorkflowTaskQueueRequest)(nil),            // 56: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
 	(*v1.PollActivityTaskQueueRequest)(nil),            // 57: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
 	(*v1.PollActivityTaskQueueResponse)(nil),           // 58: temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
 	(*commonpb.TaskToken)(nil),                         // 59: meridian.common.v1.TaskToken
@@ -2604,98 +2616,99 @@ var file_meridian_historyservice_v1_service_proto_depIdxs = []int32{
 	43, // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
 	1,  // 1: meridian.historyservice.v1.StartWorkflowExecutionRequest.parent_execution_info:type_name -> meridian.historyservice.v1.ParentExecutionInfo
 	44, // 2: meridian.historyservice.v1.ParentExecutionInfo.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	45, // 3: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
-	46, // 4: meridian.historyservice.v1.SignalWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
-	44, // 5: meridian.historyservice.v1.SignalWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	47, // 6: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
-	44, // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	48, // 8: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
-	44, // 9: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	49, // 10: meridian.historyservice.v1.DescribeWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
-	50, // 11: meridian.historyservice.v1.DescribeWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
-	51, // 12: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest.request:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
-	52, // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse.response:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
-	53, // 14: meridian.historyservice.v1.QueryWorkflowRequest.request:type_name -> temporal.api.workflowservice.v1.QueryWorkflowRequest
-	54, // 15: meridian.historyservice.v1.QueryWorkflowResponse.response:type_name -> temporal.api.workflowservice.v1.QueryWorkflowResponse
-	44, // 16: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	55, // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
-	56, // 18: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
-	44, // 19: meridian.historyservice.v1.RecordActivityTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	57, // 20: meridian.historyservice.v1.RecordActivityTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
-	58, // 21: meridian.historyservice.v1.RecordActivityTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
-	59, // 22: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
-	60, // 23: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
-	61, // 24: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse.response:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
-	59, // 25: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
-	62, // 26: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
-	59, // 27: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.token:type_name -> meridian.common.v1.TaskToken
-	63, // 28: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.details:type_name -> temporal.api.common.v1.Payloads
-	59, // 29: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
-	63, // 30: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.result:type_name -> temporal.api.common.v1.Payloads
-	59, // 31: meridian.historyservice.v1.RespondActivityTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
-	64, // 32: meridian.historyservice.v1.RespondActivityTaskFailedRequest.failure:type_name -> temporal.api.failure.v1.Failure
-	63, // 33: meridian.historyservice.v1.RespondActivityTaskFailedRequest.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
-	59, // 34: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.token:type_name -> meridian.common.v1.TaskToken
-	63, // 35: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.details:type_name -> temporal.api.common.v1.Payloads
-	44, // 36: meridian.historyservice.v1.ResetStickyTaskQueueRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	44, // 37: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	44, // 38: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.child_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	65, // 39: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.completion_event:type_name -> temporal.api.history.v1.HistoryEvent
-	66, // 40: meridian.historyservice.v1.UpdateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
-	67, // 41: meridian.historyservice.v1.UpdateWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
-	68, // 42: meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest.request:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest
-	69, // 43: meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponse
-	43, // 44: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.start_request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
-	66, // 45: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.update_request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
-	70, // 46: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.start_response:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionResponse
-	67, // 47: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.update_response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
-	0,  // 48: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:input_type -> meridian.historyservice.v1.StartWorkflowExecutionRequest
-	3,  // 49: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
-	5,  // 50: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWorkflowExecutionRequest
-	7,  // 51: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:input_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
-	9,  // 52: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:input_type -> meridian.historyservice.v1.TerminateWorkflowExecutionRequest
-	11, // 53: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:input_type -> meridian.historyservice.v1.DescribeWorkflowExecutionRequest
-	13, // 54: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:input_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
-	15, // 55: meridian.historyservice.v1.HistoryService.QueryWorkflow:input_type -> meridian.historyservice.v1.QueryWorkflowRequest
-	17, // 56: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:input_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
-	19, // 57: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:input_type -> meridian.historyservice.v1.RecordActivityTaskStartedRequest
-	21, // 58: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:input_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
-	23, // 59: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:input_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
-	25, // 60: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:input_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
-	27, // 61: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:input_type -> meridian.historyservice.v1.RespondActivityTaskCompletedRequest
-	29, // 62: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:input_type -> meridian.historyservice.v1.RespondActivityTaskFailedRequest
-	31, // 63: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:input_type -> meridian.historyservice.v1.RespondActivityTaskCanceledRequest
-	33, // 64: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:input_type -> meridian.historyservice.v1.ResetStickyTaskQueueRequest
-	35, // 65: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:input_type -> meridian.historyservice.v1.RecordChildExecutionCompletedRequest
-	37, // 66: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWorkflowExecutionRequest
-	39, // 67: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:input_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest
-	41, // 68: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest
-	2,  // 69: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:output_type -> meridian.historyservice.v1.StartWorkflowExecutionResponse
-	4,  // 70: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
-	6,  // 71: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWorkflowExecutionResponse
-	8,  // 72: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:output_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
-	10, // 73: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:output_type -> meridian.historyservice.v1.TerminateWorkflowExecutionResponse
-	12, // 74: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:output_type -> meridian.historyservice.v1.DescribeWorkflowExecutionResponse
-	14, // 75: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:output_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
-	16, // 76: meridian.historyservice.v1.HistoryService.QueryWorkflow:output_type -> meridian.historyservice.v1.QueryWorkflowResponse
-	18, // 77: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:output_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
-	20, // 78: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:output_type -> meridian.historyservice.v1.RecordActivityTaskStartedResponse
-	22, // 79: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:output_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
-	24, // 80: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:output_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
-	26, // 81: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:output_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
-	28, // 82: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:output_type -> meridian.historyservice.v1.RespondActivityTaskCompletedResponse
-	30, // 83: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:output_type -> meridian.historyservice.v1.RespondActivityTaskFailedResponse
-	32, // 84: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:output_type -> meridian.historyservice.v1.RespondActivityTaskCanceledResponse
-	34, // 85: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:output_type -> meridian.historyservice.v1.ResetStickyTaskQueueResponse
-	36, // 86: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:output_type -> meridian.historyservice.v1.RecordChildExecutionCompletedResponse
-	38, // 87: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWorkflowExecutionResponse
-	40, // 88: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:output_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse
-	42, // 89: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse
-	69, // [69:90] is the sub-list for method output_type
-	48, // [48:69] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	45, // 3: meridian.historyservice.v1.StartWorkflowExecutionResponse.eager_workflow_task:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	46, // 4: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
+	47, // 5: meridian.historyservice.v1.SignalWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
+	44, // 6: meridian.historyservice.v1.SignalWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	48, // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
+	44, // 8: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	49, // 9: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
+	44, // 10: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	50, // 11: meridian.historyservice.v1.DescribeWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
+	51, // 12: meridian.historyservice.v1.DescribeWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
+	52, // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest.request:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
+	53, // 14: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse.response:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
+	54, // 15: meridian.historyservice.v1.QueryWorkflowRequest.request:type_name -> temporal.api.workflowservice.v1.QueryWorkflowRequest
+	55, // 16: meridian.historyservice.v1.QueryWorkflowResponse.response:type_name -> temporal.api.workflowservice.v1.QueryWorkflowResponse
+	44, // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	56, // 18: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
+	45, // 19: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	44, // 20: meridian.historyservice.v1.RecordActivityTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	57, // 21: meridian.historyservice.v1.RecordActivityTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
+	58, // 22: meridian.historyservice.v1.RecordActivityTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
+	59, // 23: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
+	60, // 24: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
+	61, // 25: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse.response:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
+	59, // 26: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
+	62, // 27: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
+	59, // 28: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.token:type_name -> meridian.common.v1.TaskToken
+	63, // 29: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.details:type_name -> temporal.api.common.v1.Payloads
+	59, // 30: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
+	63, // 31: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.result:type_name -> temporal.api.common.v1.Payloads
+	59, // 32: meridian.historyservice.v1.RespondActivityTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
+	64, // 33: meridian.historyservice.v1.RespondActivityTaskFailedRequest.failure:type_name -> temporal.api.failure.v1.Failure
+	63, // 34: meridian.historyservice.v1.RespondActivityTaskFailedRequest.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
+	59, // 35: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.token:type_name -> meridian.common.v1.TaskToken
+	63, // 36: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.details:type_name -> temporal.api.common.v1.Payloads
+	44, // 37: meridian.historyservice.v1.ResetStickyTaskQueueRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	44, // 38: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	44, // 39: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.child_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	65, // 40: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.completion_event:type_name -> temporal.api.history.v1.HistoryEvent
+	66, // 41: meridian.historyservice.v1.UpdateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
+	67, // 42: meridian.historyservice.v1.UpdateWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
+	68, // 43: meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest.request:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest
+	69, // 44: meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponse
+	43, // 45: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.start_request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
+	66, // 46: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.update_request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
+	70, // 47: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.start_response:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionResponse
+	67, // 48: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.update_response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
+	0,  // 49: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:input_type -> meridian.historyservice.v1.StartWorkflowExecutionRequest
+	3,  // 50: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
+	5,  // 51: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWorkflowExecutionRequest
+	7,  // 52: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:input_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
+	9,  // 53: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:input_type -> meridian.historyservice.v1.TerminateWorkflowExecutionRequest
+	11, // 54: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:input_type -> meridian.historyservice.v1.DescribeWorkflowExecutionRequest
+	13, // 55: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:input_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
+	15, // 56: meridian.historyservice.v1.HistoryService.QueryWorkflow:input_type -> meridian.historyservice.v1.QueryWorkflowRequest
+	17, // 57: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:input_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
+	19, // 58: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:input_type -> meridian.historyservice.v1.RecordActivityTaskStartedRequest
+	21, // 59: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:input_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
+	23, // 60: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:input_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
+	25, // 61: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:input_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
+	27, // 62: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:input_type -> meridian.historyservice.v1.RespondActivityTaskCompletedRequest
+	29, // 63: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:input_type -> meridian.historyservice.v1.RespondActivityTaskFailedRequest
+	31, // 64: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:input_type -> meridian.historyservice.v1.RespondActivityTaskCanceledRequest
+	33, // 65: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:input_type -> meridian.historyservice.v1.ResetStickyTaskQueueRequest
+	35, // 66: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:input_type -> meridian.historyservice.v1.RecordChildExecutionCompletedRequest
+	37, // 67: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWorkflowExecutionRequest
+	39, // 68: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:input_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest
+	41, // 69: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest
+	2,  // 70: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:output_type -> meridian.historyservice.v1.StartWorkflowExecutionResponse
+	4,  // 71: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
+	6,  // 72: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWorkflowExecutionResponse
+	8,  // 73: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:output_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
+	10, // 74: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:output_type -> meridian.historyservice.v1.TerminateWorkflowExecutionResponse
+	12, // 75: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:output_type -> meridian.historyservice.v1.DescribeWorkflowExecutionResponse
+	14, // 76: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:output_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
+	16, // 77: meridian.historyservice.v1.HistoryService.QueryWorkflow:output_type -> meridian.historyservice.v1.QueryWorkflowResponse
+	18, // 78: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:output_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
+	20, // 79: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:output_type -> meridian.historyservice.v1.RecordActivityTaskStartedResponse
+	22, // 80: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:output_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
+	24, // 81: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:output_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
+	26, // 82: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:output_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
+	28, // 83: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:output_type -> meridian.historyservice.v1.RespondActivityTaskCompletedResponse
+	30, // 84: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:output_type -> meridian.historyservice.v1.RespondActivityTaskFailedResponse
+	32, // 85: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:output_type -> meridian.historyservice.v1.RespondActivityTaskCanceledResponse
+	34, // 86: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:output_type -> meridian.historyservice.v1.ResetStickyTaskQueueResponse
+	36, // 87: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:output_type -> meridian.historyservice.v1.RecordChildExecutionCompletedResponse
+	38, // 88: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWorkflowExecutionResponse
+	40, // 89: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:output_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse
+	42, // 90: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse
+	70, // [70:91] is the sub-list for method output_type
+	49, // [49:70] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_meridian_historyservice_v1_service_proto_init() }
