@@ -133,6 +133,17 @@ type Config struct {
 	// Connections is how many gRPC connections the lean driver spreads its
 	// calls over (--connections). Zero means 2.
 	Connections int `json:"connections"`
+	// EagerStart starts workflows with eager execution
+	// (StartWorkflowOptions.EnableEagerStart): the server returns the first
+	// workflow task with the start, to this process's worker
+	// (--eager-start). SDK worker only. Default false, the SDK's default.
+	EagerStart bool `json:"eager_start,omitempty"`
+	// DisableEagerActivities stops the SDK worker from asking for its
+	// activities with its workflow task completions
+	// (worker.Options.DisableEagerActivities) and the lean driver, which
+	// asks like the SDK by default, likewise (--disable-eager-activities).
+	// Default false: eager activities, the SDK's default.
+	DisableEagerActivities bool `json:"disable_eager_activities,omitempty"`
 
 	// TaskQueue prefixes the task queue name; each process adds the run
 	// ID and its index, so processes never take each other's tasks
@@ -244,6 +255,12 @@ func (c Config) defaultName() string {
 		load = fmt.Sprintf("rate%g", c.Rate)
 	}
 	s += "-" + string(c.Worker) + "-" + load
+	if c.EagerStart {
+		s += "-eagerstart"
+	}
+	if c.DisableEagerActivities {
+		s += "-noeageract"
+	}
 	if c.FakeServer {
 		s += "-fake"
 	}
@@ -345,6 +362,9 @@ func (c Config) Validate() error {
 		if p.v < 0 {
 			return fmt.Errorf("%s %d: must not be negative", p.flag, p.v)
 		}
+	}
+	if c.EagerStart && c.Worker != WorkerSDK {
+		return fmt.Errorf("--eager-start: needs --worker %s (the lean driver polls every workflow task)", WorkerSDK)
 	}
 	if strings.ContainsAny(c.TaskQueue, " \t\n") {
 		return fmt.Errorf("--task-queue %q: must not contain spaces", c.TaskQueue)

@@ -55,7 +55,7 @@ type decision struct {
 // workflow task, it schedules the next activity of the chain, or, with
 // the chain done, continues as new or completes. An activity that failed
 // fails the workflow. It does no I/O.
-func decide(events []*historypb.HistoryEvent, taskQueue string) decision {
+func decide(events []*historypb.HistoryEvent, taskQueue string, eager bool) decision {
 	if len(events) == 0 || events[0].GetEventType() != enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED {
 		return fail(fmt.Errorf("history does not begin with WorkflowExecutionStarted"))
 	}
@@ -89,6 +89,9 @@ func decide(events []*historypb.HistoryEvent, taskQueue string) decision {
 					ActivityType:        &commonpb.ActivityType{Name: leanActivityType},
 					TaskQueue:           &taskqueuepb.TaskQueue{Name: taskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
 					StartToCloseTimeout: durationpb.New(leanActivityTimeout),
+					// Asked for as the SDK asks: the server may return the
+					// activity with the completion instead of through a poll.
+					RequestEagerExecution: eager,
 				},
 			},
 		}}}

@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -73,27 +74,30 @@ func TestDecide(t *testing.T) {
 		{name: "empty history fails", want: []enumspb.CommandType{enumspb.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION}, closed: true, failed: true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			d := decide(tt.events, "tq")
-			var got []enumspb.CommandType
-			for _, c := range d.commands {
-				got = append(got, c.GetCommandType())
-			}
-			require.Equal(t, tt.want, got)
-			require.Equal(t, tt.closed, d.closed)
-			require.Equal(t, tt.failed, d.result != nil)
-			if tt.activityID != "" {
-				a := d.commands[0].GetScheduleActivityTaskCommandAttributes()
-				require.Equal(t, tt.activityID, a.GetActivityId())
-				require.Equal(t, "tq", a.GetTaskQueue().GetName())
-				require.Equal(t, leanActivityType, a.GetActivityType().GetName())
-			}
-			if c := d.commands; len(c) == 1 && c[0].GetCommandType() == enumspb.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION {
-				in := c[0].GetContinueAsNewWorkflowExecutionCommandAttributes().GetInput()
-				want, err := payloads(leanParams{Activities: 1, Runs: 1})
-				require.NoError(t, err)
-				require.Equal(t, string(want.GetPayloads()[0].GetData()), string(in.GetPayloads()[0].GetData()))
-			}
-		})
+		for _, eager := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s eager=%v", tt.name, eager), func(t *testing.T) {
+				d := decide(tt.events, "tq", eager)
+				var got []enumspb.CommandType
+				for _, c := range d.commands {
+					got = append(got, c.GetCommandType())
+				}
+				require.Equal(t, tt.want, got)
+				require.Equal(t, tt.closed, d.closed)
+				require.Equal(t, tt.failed, d.result != nil)
+				if tt.activityID != "" {
+					a := d.commands[0].GetScheduleActivityTaskCommandAttributes()
+					require.Equal(t, tt.activityID, a.GetActivityId())
+					require.Equal(t, eager, a.GetRequestEagerExecution())
+					require.Equal(t, "tq", a.GetTaskQueue().GetName())
+					require.Equal(t, leanActivityType, a.GetActivityType().GetName())
+				}
+				if c := d.commands; len(c) == 1 && c[0].GetCommandType() == enumspb.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION {
+					in := c[0].GetContinueAsNewWorkflowExecutionCommandAttributes().GetInput()
+					want, err := payloads(leanParams{Activities: 1, Runs: 1})
+					require.NoError(t, err)
+					require.Equal(t, string(want.GetPayloads()[0].GetData()), string(in.GetPayloads()[0].GetData()))
+				}
+			})
+		}
 	}
 }

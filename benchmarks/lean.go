@@ -166,8 +166,8 @@ func (d *leanDriver) workflowTask(ctx context.Context, task *workflowservice.Pol
 		events = append(append([]*historypb.HistoryEvent(nil), events...), page.GetHistory().GetEvents()...)
 		token = page.GetNextPageToken()
 	}
-	dec := decide(events, d.taskQueue)
-	_, err := d.svc().RespondWorkflowTaskCompleted(ctx, &workflowservice.RespondWorkflowTaskCompletedRequest{
+	dec := decide(events, d.taskQueue, !d.cfg.DisableEagerActivities)
+	resp, err := d.svc().RespondWorkflowTaskCompleted(ctx, &workflowservice.RespondWorkflowTaskCompletedRequest{
 		Namespace: d.cfg.Namespace,
 		TaskToken: task.GetTaskToken(),
 		Commands:  dec.commands,
@@ -175,6 +175,11 @@ func (d *leanDriver) workflowTask(ctx context.Context, task *workflowservice.Pol
 	})
 	if err != nil {
 		return err
+	}
+	for _, a := range resp.GetActivityTasks() {
+		// Handed back eagerly: run (complete) it here, as the SDK does.
+		d.rec.observe(a)
+		d.completeActivity(ctx, a)
 	}
 	if dec.closed {
 		if ch, ok := d.waiters.LoadAndDelete(task.GetWorkflowExecution().GetWorkflowId()); ok {
@@ -207,14 +212,19 @@ func (d *leanDriver) pollActivityTasks(ctx context.Context) {
 			continue
 		}
 		d.rec.observe(resp)
-		_, err = d.svc().RespondActivityTaskCompleted(ctx, &workflowservice.RespondActivityTaskCompletedRequest{
-			Namespace: d.cfg.Namespace,
-			TaskToken: resp.GetTaskToken(),
-			Identity:  d.identity,
-		})
-		if err != nil && ctx.Err() == nil {
-			d.respondErrors.Add(1)
-		}
+		d.completeActivity(ctx, resp)
+	}
+}
+
+// completeActivity answers one activity task at once.
+func (d *leanDriver) completeActivity(ctx context.Context, task *workflowservice.PollActivityTaskQueueResponse) {
+	_, err := d.svc().RespondActivityTaskCompleted(ctx, &workflowservice.RespondActivityTaskCompletedRequest{
+		Namespace: d.cfg.Namespace,
+		TaskToken: task.GetTaskToken(),
+		Identity:  d.identity,
+	})
+	if err != nil && ctx.Err() == nil {
+		d.respondErrors.Add(1)
 	}
 }
 

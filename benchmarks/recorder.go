@@ -260,9 +260,13 @@ func (r *recorder) fill(res *Result) {
 
 // observe takes the schedule-to-start samples out of a task a worker was
 // handed: a poll response, or the tasks a server returns eagerly with a
-// workflow task completion.
+// workflow start or a workflow task completion.
 func (r *recorder) observe(reply any) {
 	switch m := reply.(type) {
+	case *workflowservice.StartWorkflowExecutionResponse:
+		if t := m.GetEagerWorkflowTask(); len(t.GetTaskToken()) > 0 {
+			r.observe(t)
+		}
 	case *workflowservice.PollWorkflowTaskQueueResponse:
 		if len(m.GetTaskToken()) > 0 {
 			r.scheduleToStart(LatencyWorkflowTaskScheduleToStart, ts(m.GetScheduledTime()), ts(m.GetStartedTime()))

@@ -147,6 +147,7 @@ func newSDKRunner(ctx context.Context, cfg Config, address string, tlsCfg *tls.C
 	w := worker.New(c, taskQueue, worker.Options{
 		MaxConcurrentWorkflowTaskPollers: cfg.WorkflowPollers,
 		MaxConcurrentActivityTaskPollers: cfg.ActivityPollers,
+		DisableEagerActivities:           cfg.DisableEagerActivities,
 	})
 	w.RegisterWorkflowWithOptions(benchActivities, workflow.RegisterOptions{Name: sdkActivitiesWorkflow})
 	w.RegisterWorkflowWithOptions(benchSignals, workflow.RegisterOptions{Name: sdkSignalsWorkflow})
@@ -179,7 +180,7 @@ func (s *sdkRunner) stop() {
 // scenario's signals, then waits for the result (following any
 // continue-as-new).
 func (s *sdkRunner) start(ctx context.Context, id string) (func(context.Context) error, error) {
-	run, err := s.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: s.taskQueue},
+	run, err := s.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: s.taskQueue, EnableEagerStart: s.cfg.EagerStart},
 		sdkWorkflowType(s.cfg.Scenario), s.params)
 	if err != nil {
 		return nil, err

@@ -91,3 +91,34 @@ func TestScenariosOnDevServer(t *testing.T) {
 		})
 	}
 }
+
+// TestEagerPathsConditionalWrites checks the server-side figure the eager
+// flags exist for: conditional writes per one-activity workflow.
+func TestEagerPathsConditionalWrites(t *testing.T) {
+	address, metricsURL := startDev(t)
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want float64
+	}{
+		{"sdk, no eager paths", func(c *Config) { c.DisableEagerActivities = true }, 7},
+		{"sdk, eager activities", func(*Config) {}, 6},
+		{"sdk, eager start and activities", func(c *Config) { c.EagerStart = true }, 5},
+		{"lean, no eager activities", func(c *Config) { c.Worker, c.DisableEagerActivities = WorkerLean, true }, 7},
+		{"lean, eager activities", func(c *Config) { c.Worker = WorkerLean }, 6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.Address, cfg.MetricsURL = address, metricsURL
+			cfg.Warmup, cfg.InFlight, cfg.Count = 0, 3, 6
+			tc.edit(&cfg)
+			res, err := Run(context.Background(), cfg, Env{})
+			require.NoError(t, err)
+			k := res.Counts
+			require.Zero(t, k.Failed+k.StartErrors+k.Unfinished+k.Dropped, "counts %+v, notes %v", k, res.Notes)
+			require.NotNil(t, res.Server)
+			require.NotNil(t, res.Server.ConditionalWritesPerWorkflow)
+			require.InDelta(t, tc.want, *res.Server.ConditionalWritesPerWorkflow, 0.001)
+		})
+	}
+}

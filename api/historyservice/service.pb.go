@@ -175,9 +175,13 @@ type StartWorkflowExecutionResponse struct {
 	RunId string                 `protobuf:"bytes,1,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
 	// False when an existing run was returned (request_id de-duplication or
 	// USE_EXISTING conflict policy).
-	Started       bool `protobuf:"varint,2,opt,name=started,proto3" json:"started,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Started bool `protobuf:"varint,2,opt,name=started,proto3" json:"started,omitempty"`
+	// The run's first workflow task, already started for the caller's own
+	// worker, when the request asked for eager execution and the run could
+	// take it (request_eager_execution; no start delay).
+	EagerWorkflowTask *v1.PollWorkflowTaskQueueResponse `protobuf:"bytes,3,opt,name=eager_workflow_task,json=eagerWorkflowTask,proto3" json:"eager_workflow_task,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StartWorkflowExecutionResponse) Reset() {
@@ -222,6 +226,13 @@ func (x *StartWorkflowExecutionResponse) GetStarted() bool {
 		return x.Started
 	}
 	return false
+}
+
+func (x *StartWorkflowExecutionResponse) GetEagerWorkflowTask() *v1.PollWorkflowTaskQueueResponse {
+	if x != nil {
+		return x.EagerWorkflowTask
+	}
+	return nil
 }
 
 type SignalWithStartWorkflowExecutionRequest struct {
@@ -2546,10 +2557,11 @@ const file_meridian_historyservice_v1_service_proto_rawDesc = "" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12G\n" +
 	"\texecution\x18\x03 \x01(\v2).temporal.api.common.v1.WorkflowExecutionR\texecution\x12,\n" +
 	"\x12initiated_event_id\x18\x04 \x01(\x03R\x10initiatedEventId\x12+\n" +
-	"\x11initiated_version\x18\x05 \x01(\x03R\x10initiatedVersion\"Q\n" +
+	"\x11initiated_version\x18\x05 \x01(\x03R\x10initiatedVersion\"\xc1\x01\n" +
 	"\x1eStartWorkflowExecutionResponse\x12\x15\n" +
 	"\x06run_id\x18\x01 \x01(\tR\x05runId\x12\x18\n" +
-	"\astarted\x18\x02 \x01(\bR\astarted\"\xb0\x01\n" +
+	"\astarted\x18\x02 \x01(\bR\astarted\x12n\n" +
+	"\x13eager_workflow_task\x18\x03 \x01(\v2>.temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponseR\x11eagerWorkflowTask\"\xb0\x01\n" +
 	"'SignalWithStartWorkflowExecutionRequest\x12!\n" +
 	"\fnamespace_id\x18\x01 \x01(\tR\vnamespaceId\x12b\n" +
 	"\arequest\x18\x02 \x01(\v2H.temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequestR\arequest\"[\n" +
@@ -2772,18 +2784,18 @@ var file_meridian_historyservice_v1_service_proto_goTypes = []any{
 	(*DeleteWorkflowExecutionResponse)(nil),            // 46: meridian.historyservice.v1.DeleteWorkflowExecutionResponse
 	(*v1.StartWorkflowExecutionRequest)(nil),           // 47: temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
 	(*v11.WorkflowExecution)(nil),                      // 48: temporal.api.common.v1.WorkflowExecution
-	(*v1.SignalWithStartWorkflowExecutionRequest)(nil), // 49: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
-	(*v1.SignalWorkflowExecutionRequest)(nil),          // 50: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
-	(*v1.RequestCancelWorkflowExecutionRequest)(nil),   // 51: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
-	(*v1.TerminateWorkflowExecutionRequest)(nil),       // 52: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
-	(*v1.DescribeWorkflowExecutionRequest)(nil),        // 53: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
-	(*v1.DescribeWorkflowExecutionResponse)(nil),       // 54: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
-	(*v1.GetWorkflowExecutionHistoryRequest)(nil),      // 55: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
-	(*v1.GetWorkflowExecutionHistoryResponse)(nil),     // 56: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
-	(*v1.QueryWorkflowRequest)(nil),                    // 57: temporal.api.workflowservice.v1.QueryWorkflowRequest
-	(*v1.QueryWorkflowResponse)(nil),                   // 58: temporal.api.workflowservice.v1.QueryWorkflowResponse
-	(*v1.PollWorkflowTaskQueueRequest)(nil),            // 59: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
-	(*v1.PollWorkflowTaskQueueResponse)(nil),           // 60: temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	(*v1.PollWorkflowTaskQueueResponse)(nil),           // 49: temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	(*v1.SignalWithStartWorkflowExecutionRequest)(nil), // 50: temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
+	(*v1.SignalWorkflowExecutionRequest)(nil),          // 51: temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
+	(*v1.RequestCancelWorkflowExecutionRequest)(nil),   // 52: temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
+	(*v1.TerminateWorkflowExecutionRequest)(nil),       // 53: temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
+	(*v1.DescribeWorkflowExecutionRequest)(nil),        // 54: temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
+	(*v1.DescribeWorkflowExecutionResponse)(nil),       // 55: temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
+	(*v1.GetWorkflowExecutionHistoryRequest)(nil),      // 56: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
+	(*v1.GetWorkflowExecutionHistoryResponse)(nil),     // 57: temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
+	(*v1.QueryWorkflowRequest)(nil),                    // 58: temporal.api.workflowservice.v1.QueryWorkflowRequest
+	(*v1.QueryWorkflowResponse)(nil),                   // 59: temporal.api.workflowservice.v1.QueryWorkflowResponse
+	(*v1.PollWorkflowTaskQueueRequest)(nil),            // 60: temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
 	(*v1.PollActivityTaskQueueRequest)(nil),            // 61: temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
 	(*v1.PollActivityTaskQueueResponse)(nil),           // 62: temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
 	(*commonpb.TaskToken)(nil),                         // 63: meridian.common.v1.TaskToken
@@ -2806,105 +2818,106 @@ var file_meridian_historyservice_v1_service_proto_depIdxs = []int32{
 	47, // 0: meridian.historyservice.v1.StartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
 	1,  // 1: meridian.historyservice.v1.StartWorkflowExecutionRequest.parent_execution_info:type_name -> meridian.historyservice.v1.ParentExecutionInfo
 	48, // 2: meridian.historyservice.v1.ParentExecutionInfo.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	49, // 3: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
-	50, // 4: meridian.historyservice.v1.SignalWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
-	48, // 5: meridian.historyservice.v1.SignalWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	51, // 6: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
-	48, // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	52, // 8: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
-	48, // 9: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	53, // 10: meridian.historyservice.v1.DescribeWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
-	54, // 11: meridian.historyservice.v1.DescribeWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
-	55, // 12: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest.request:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
-	56, // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse.response:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
-	57, // 14: meridian.historyservice.v1.QueryWorkflowRequest.request:type_name -> temporal.api.workflowservice.v1.QueryWorkflowRequest
-	58, // 15: meridian.historyservice.v1.QueryWorkflowResponse.response:type_name -> temporal.api.workflowservice.v1.QueryWorkflowResponse
-	48, // 16: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	59, // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
-	60, // 18: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
-	48, // 19: meridian.historyservice.v1.RecordActivityTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	61, // 20: meridian.historyservice.v1.RecordActivityTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
-	62, // 21: meridian.historyservice.v1.RecordActivityTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
-	63, // 22: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
-	64, // 23: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
-	65, // 24: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse.response:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
-	63, // 25: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
-	66, // 26: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
-	63, // 27: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.token:type_name -> meridian.common.v1.TaskToken
-	67, // 28: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.details:type_name -> temporal.api.common.v1.Payloads
-	63, // 29: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
-	67, // 30: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.result:type_name -> temporal.api.common.v1.Payloads
-	63, // 31: meridian.historyservice.v1.RespondActivityTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
-	68, // 32: meridian.historyservice.v1.RespondActivityTaskFailedRequest.failure:type_name -> temporal.api.failure.v1.Failure
-	67, // 33: meridian.historyservice.v1.RespondActivityTaskFailedRequest.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
-	63, // 34: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.token:type_name -> meridian.common.v1.TaskToken
-	67, // 35: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.details:type_name -> temporal.api.common.v1.Payloads
-	48, // 36: meridian.historyservice.v1.ResetStickyTaskQueueRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	48, // 37: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	48, // 38: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.child_execution:type_name -> temporal.api.common.v1.WorkflowExecution
-	69, // 39: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.completion_event:type_name -> temporal.api.history.v1.HistoryEvent
-	70, // 40: meridian.historyservice.v1.UpdateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
-	71, // 41: meridian.historyservice.v1.UpdateWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
-	72, // 42: meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest.request:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest
-	73, // 43: meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponse
-	47, // 44: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.start_request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
-	70, // 45: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.update_request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
-	74, // 46: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.start_response:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionResponse
-	71, // 47: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.update_response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
-	75, // 48: meridian.historyservice.v1.ResetWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.ResetWorkflowExecutionRequest
-	76, // 49: meridian.historyservice.v1.ResetWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.ResetWorkflowExecutionResponse
-	77, // 50: meridian.historyservice.v1.DeleteWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DeleteWorkflowExecutionRequest
-	0,  // 51: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:input_type -> meridian.historyservice.v1.StartWorkflowExecutionRequest
-	3,  // 52: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
-	5,  // 53: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWorkflowExecutionRequest
-	7,  // 54: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:input_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
-	9,  // 55: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:input_type -> meridian.historyservice.v1.TerminateWorkflowExecutionRequest
-	11, // 56: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:input_type -> meridian.historyservice.v1.DescribeWorkflowExecutionRequest
-	13, // 57: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:input_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
-	15, // 58: meridian.historyservice.v1.HistoryService.QueryWorkflow:input_type -> meridian.historyservice.v1.QueryWorkflowRequest
-	17, // 59: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:input_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
-	19, // 60: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:input_type -> meridian.historyservice.v1.RecordActivityTaskStartedRequest
-	21, // 61: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:input_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
-	23, // 62: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:input_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
-	25, // 63: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:input_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
-	27, // 64: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:input_type -> meridian.historyservice.v1.RespondActivityTaskCompletedRequest
-	29, // 65: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:input_type -> meridian.historyservice.v1.RespondActivityTaskFailedRequest
-	31, // 66: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:input_type -> meridian.historyservice.v1.RespondActivityTaskCanceledRequest
-	33, // 67: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:input_type -> meridian.historyservice.v1.ResetStickyTaskQueueRequest
-	35, // 68: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:input_type -> meridian.historyservice.v1.RecordChildExecutionCompletedRequest
-	37, // 69: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWorkflowExecutionRequest
-	39, // 70: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:input_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest
-	41, // 71: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest
-	43, // 72: meridian.historyservice.v1.HistoryService.ResetWorkflowExecution:input_type -> meridian.historyservice.v1.ResetWorkflowExecutionRequest
-	45, // 73: meridian.historyservice.v1.HistoryService.DeleteWorkflowExecution:input_type -> meridian.historyservice.v1.DeleteWorkflowExecutionRequest
-	2,  // 74: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:output_type -> meridian.historyservice.v1.StartWorkflowExecutionResponse
-	4,  // 75: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
-	6,  // 76: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWorkflowExecutionResponse
-	8,  // 77: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:output_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
-	10, // 78: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:output_type -> meridian.historyservice.v1.TerminateWorkflowExecutionResponse
-	12, // 79: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:output_type -> meridian.historyservice.v1.DescribeWorkflowExecutionResponse
-	14, // 80: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:output_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
-	16, // 81: meridian.historyservice.v1.HistoryService.QueryWorkflow:output_type -> meridian.historyservice.v1.QueryWorkflowResponse
-	18, // 82: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:output_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
-	20, // 83: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:output_type -> meridian.historyservice.v1.RecordActivityTaskStartedResponse
-	22, // 84: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:output_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
-	24, // 85: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:output_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
-	26, // 86: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:output_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
-	28, // 87: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:output_type -> meridian.historyservice.v1.RespondActivityTaskCompletedResponse
-	30, // 88: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:output_type -> meridian.historyservice.v1.RespondActivityTaskFailedResponse
-	32, // 89: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:output_type -> meridian.historyservice.v1.RespondActivityTaskCanceledResponse
-	34, // 90: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:output_type -> meridian.historyservice.v1.ResetStickyTaskQueueResponse
-	36, // 91: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:output_type -> meridian.historyservice.v1.RecordChildExecutionCompletedResponse
-	38, // 92: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWorkflowExecutionResponse
-	40, // 93: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:output_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse
-	42, // 94: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse
-	44, // 95: meridian.historyservice.v1.HistoryService.ResetWorkflowExecution:output_type -> meridian.historyservice.v1.ResetWorkflowExecutionResponse
-	46, // 96: meridian.historyservice.v1.HistoryService.DeleteWorkflowExecution:output_type -> meridian.historyservice.v1.DeleteWorkflowExecutionResponse
-	74, // [74:97] is the sub-list for method output_type
-	51, // [51:74] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	49, // 3: meridian.historyservice.v1.StartWorkflowExecutionResponse.eager_workflow_task:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	50, // 4: meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWithStartWorkflowExecutionRequest
+	51, // 5: meridian.historyservice.v1.SignalWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.SignalWorkflowExecutionRequest
+	48, // 6: meridian.historyservice.v1.SignalWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	52, // 7: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.RequestCancelWorkflowExecutionRequest
+	48, // 8: meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	53, // 9: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.TerminateWorkflowExecutionRequest
+	48, // 10: meridian.historyservice.v1.TerminateWorkflowExecutionRequest.external_workflow_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	54, // 11: meridian.historyservice.v1.DescribeWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest
+	55, // 12: meridian.historyservice.v1.DescribeWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse
+	56, // 13: meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest.request:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest
+	57, // 14: meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse.response:type_name -> temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse
+	58, // 15: meridian.historyservice.v1.QueryWorkflowRequest.request:type_name -> temporal.api.workflowservice.v1.QueryWorkflowRequest
+	59, // 16: meridian.historyservice.v1.QueryWorkflowResponse.response:type_name -> temporal.api.workflowservice.v1.QueryWorkflowResponse
+	48, // 17: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	60, // 18: meridian.historyservice.v1.RecordWorkflowTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueRequest
+	49, // 19: meridian.historyservice.v1.RecordWorkflowTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowTaskQueueResponse
+	48, // 20: meridian.historyservice.v1.RecordActivityTaskStartedRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	61, // 21: meridian.historyservice.v1.RecordActivityTaskStartedRequest.poll_request:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueRequest
+	62, // 22: meridian.historyservice.v1.RecordActivityTaskStartedResponse.response:type_name -> temporal.api.workflowservice.v1.PollActivityTaskQueueResponse
+	63, // 23: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
+	64, // 24: meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedRequest
+	65, // 25: meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse.response:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskCompletedResponse
+	63, // 26: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
+	66, // 27: meridian.historyservice.v1.RespondWorkflowTaskFailedRequest.request:type_name -> temporal.api.workflowservice.v1.RespondWorkflowTaskFailedRequest
+	63, // 28: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.token:type_name -> meridian.common.v1.TaskToken
+	67, // 29: meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest.details:type_name -> temporal.api.common.v1.Payloads
+	63, // 30: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.token:type_name -> meridian.common.v1.TaskToken
+	67, // 31: meridian.historyservice.v1.RespondActivityTaskCompletedRequest.result:type_name -> temporal.api.common.v1.Payloads
+	63, // 32: meridian.historyservice.v1.RespondActivityTaskFailedRequest.token:type_name -> meridian.common.v1.TaskToken
+	68, // 33: meridian.historyservice.v1.RespondActivityTaskFailedRequest.failure:type_name -> temporal.api.failure.v1.Failure
+	67, // 34: meridian.historyservice.v1.RespondActivityTaskFailedRequest.last_heartbeat_details:type_name -> temporal.api.common.v1.Payloads
+	63, // 35: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.token:type_name -> meridian.common.v1.TaskToken
+	67, // 36: meridian.historyservice.v1.RespondActivityTaskCanceledRequest.details:type_name -> temporal.api.common.v1.Payloads
+	48, // 37: meridian.historyservice.v1.ResetStickyTaskQueueRequest.execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	48, // 38: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.parent_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	48, // 39: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.child_execution:type_name -> temporal.api.common.v1.WorkflowExecution
+	69, // 40: meridian.historyservice.v1.RecordChildExecutionCompletedRequest.completion_event:type_name -> temporal.api.history.v1.HistoryEvent
+	70, // 41: meridian.historyservice.v1.UpdateWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
+	71, // 42: meridian.historyservice.v1.UpdateWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
+	72, // 43: meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest.request:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateRequest
+	73, // 44: meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse.response:type_name -> temporal.api.workflowservice.v1.PollWorkflowExecutionUpdateResponse
+	47, // 45: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.start_request:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionRequest
+	70, // 46: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest.update_request:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionRequest
+	74, // 47: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.start_response:type_name -> temporal.api.workflowservice.v1.StartWorkflowExecutionResponse
+	71, // 48: meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse.update_response:type_name -> temporal.api.workflowservice.v1.UpdateWorkflowExecutionResponse
+	75, // 49: meridian.historyservice.v1.ResetWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.ResetWorkflowExecutionRequest
+	76, // 50: meridian.historyservice.v1.ResetWorkflowExecutionResponse.response:type_name -> temporal.api.workflowservice.v1.ResetWorkflowExecutionResponse
+	77, // 51: meridian.historyservice.v1.DeleteWorkflowExecutionRequest.request:type_name -> temporal.api.workflowservice.v1.DeleteWorkflowExecutionRequest
+	0,  // 52: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:input_type -> meridian.historyservice.v1.StartWorkflowExecutionRequest
+	3,  // 53: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionRequest
+	5,  // 54: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:input_type -> meridian.historyservice.v1.SignalWorkflowExecutionRequest
+	7,  // 55: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:input_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionRequest
+	9,  // 56: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:input_type -> meridian.historyservice.v1.TerminateWorkflowExecutionRequest
+	11, // 57: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:input_type -> meridian.historyservice.v1.DescribeWorkflowExecutionRequest
+	13, // 58: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:input_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryRequest
+	15, // 59: meridian.historyservice.v1.HistoryService.QueryWorkflow:input_type -> meridian.historyservice.v1.QueryWorkflowRequest
+	17, // 60: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:input_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedRequest
+	19, // 61: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:input_type -> meridian.historyservice.v1.RecordActivityTaskStartedRequest
+	21, // 62: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:input_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedRequest
+	23, // 63: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:input_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedRequest
+	25, // 64: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:input_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatRequest
+	27, // 65: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:input_type -> meridian.historyservice.v1.RespondActivityTaskCompletedRequest
+	29, // 66: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:input_type -> meridian.historyservice.v1.RespondActivityTaskFailedRequest
+	31, // 67: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:input_type -> meridian.historyservice.v1.RespondActivityTaskCanceledRequest
+	33, // 68: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:input_type -> meridian.historyservice.v1.ResetStickyTaskQueueRequest
+	35, // 69: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:input_type -> meridian.historyservice.v1.RecordChildExecutionCompletedRequest
+	37, // 70: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWorkflowExecutionRequest
+	39, // 71: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:input_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateRequest
+	41, // 72: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:input_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionRequest
+	43, // 73: meridian.historyservice.v1.HistoryService.ResetWorkflowExecution:input_type -> meridian.historyservice.v1.ResetWorkflowExecutionRequest
+	45, // 74: meridian.historyservice.v1.HistoryService.DeleteWorkflowExecution:input_type -> meridian.historyservice.v1.DeleteWorkflowExecutionRequest
+	2,  // 75: meridian.historyservice.v1.HistoryService.StartWorkflowExecution:output_type -> meridian.historyservice.v1.StartWorkflowExecutionResponse
+	4,  // 76: meridian.historyservice.v1.HistoryService.SignalWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWithStartWorkflowExecutionResponse
+	6,  // 77: meridian.historyservice.v1.HistoryService.SignalWorkflowExecution:output_type -> meridian.historyservice.v1.SignalWorkflowExecutionResponse
+	8,  // 78: meridian.historyservice.v1.HistoryService.RequestCancelWorkflowExecution:output_type -> meridian.historyservice.v1.RequestCancelWorkflowExecutionResponse
+	10, // 79: meridian.historyservice.v1.HistoryService.TerminateWorkflowExecution:output_type -> meridian.historyservice.v1.TerminateWorkflowExecutionResponse
+	12, // 80: meridian.historyservice.v1.HistoryService.DescribeWorkflowExecution:output_type -> meridian.historyservice.v1.DescribeWorkflowExecutionResponse
+	14, // 81: meridian.historyservice.v1.HistoryService.GetWorkflowExecutionHistory:output_type -> meridian.historyservice.v1.GetWorkflowExecutionHistoryResponse
+	16, // 82: meridian.historyservice.v1.HistoryService.QueryWorkflow:output_type -> meridian.historyservice.v1.QueryWorkflowResponse
+	18, // 83: meridian.historyservice.v1.HistoryService.RecordWorkflowTaskStarted:output_type -> meridian.historyservice.v1.RecordWorkflowTaskStartedResponse
+	20, // 84: meridian.historyservice.v1.HistoryService.RecordActivityTaskStarted:output_type -> meridian.historyservice.v1.RecordActivityTaskStartedResponse
+	22, // 85: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskCompleted:output_type -> meridian.historyservice.v1.RespondWorkflowTaskCompletedResponse
+	24, // 86: meridian.historyservice.v1.HistoryService.RespondWorkflowTaskFailed:output_type -> meridian.historyservice.v1.RespondWorkflowTaskFailedResponse
+	26, // 87: meridian.historyservice.v1.HistoryService.RecordActivityTaskHeartbeat:output_type -> meridian.historyservice.v1.RecordActivityTaskHeartbeatResponse
+	28, // 88: meridian.historyservice.v1.HistoryService.RespondActivityTaskCompleted:output_type -> meridian.historyservice.v1.RespondActivityTaskCompletedResponse
+	30, // 89: meridian.historyservice.v1.HistoryService.RespondActivityTaskFailed:output_type -> meridian.historyservice.v1.RespondActivityTaskFailedResponse
+	32, // 90: meridian.historyservice.v1.HistoryService.RespondActivityTaskCanceled:output_type -> meridian.historyservice.v1.RespondActivityTaskCanceledResponse
+	34, // 91: meridian.historyservice.v1.HistoryService.ResetStickyTaskQueue:output_type -> meridian.historyservice.v1.ResetStickyTaskQueueResponse
+	36, // 92: meridian.historyservice.v1.HistoryService.RecordChildExecutionCompleted:output_type -> meridian.historyservice.v1.RecordChildExecutionCompletedResponse
+	38, // 93: meridian.historyservice.v1.HistoryService.UpdateWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWorkflowExecutionResponse
+	40, // 94: meridian.historyservice.v1.HistoryService.PollWorkflowExecutionUpdate:output_type -> meridian.historyservice.v1.PollWorkflowExecutionUpdateResponse
+	42, // 95: meridian.historyservice.v1.HistoryService.UpdateWithStartWorkflowExecution:output_type -> meridian.historyservice.v1.UpdateWithStartWorkflowExecutionResponse
+	44, // 96: meridian.historyservice.v1.HistoryService.ResetWorkflowExecution:output_type -> meridian.historyservice.v1.ResetWorkflowExecutionResponse
+	46, // 97: meridian.historyservice.v1.HistoryService.DeleteWorkflowExecution:output_type -> meridian.historyservice.v1.DeleteWorkflowExecutionResponse
+	75, // [75:98] is the sub-list for method output_type
+	52, // [52:75] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_meridian_historyservice_v1_service_proto_init() }

@@ -75,6 +75,11 @@ type Config struct {
 	// too); faster pings get GOAWAY too_many_pings. Default 5s; the SDK
 	// pings every 30s.
 	KeepAliveMinTime time.Duration
+	// StreamWorkers is the number of goroutines the gRPC server keeps to
+	// run calls on (more calls than idle workers get a goroutine each, as
+	// without workers). A reused goroutine keeps the stack it grew, so
+	// short calls stop paying for stack growth. Default 128.
+	StreamWorkers int
 }
 
 // DefaultConfig returns the defaults documented on each Config field.
@@ -99,6 +104,7 @@ func DefaultConfig() Config {
 		InitialFailoverVersion:            0,
 		MaxMessageSize:                    128 << 20,
 		KeepAliveMinTime:                  5 * time.Second,
+		StreamWorkers:                     128,
 	}
 }
 
@@ -133,6 +139,7 @@ func (c Config) withDefaults() Config {
 	setDur(&c.MinNamespaceRetention, d.MinNamespaceRetention)
 	setInt(&c.MaxMessageSize, d.MaxMessageSize)
 	setDur(&c.KeepAliveMinTime, d.KeepAliveMinTime)
+	setInt(&c.StreamWorkers, d.StreamWorkers)
 	return c
 }
 
@@ -163,6 +170,7 @@ func (c Config) Validate() error {
 		{"MinNamespaceRetention", int64(c.MinNamespaceRetention)},
 		{"MaxMessageSize", int64(c.MaxMessageSize)},
 		{"KeepAliveMinTime", int64(c.KeepAliveMinTime)},
+		{"StreamWorkers", int64(c.StreamWorkers)},
 	}
 	for _, f := range positive {
 		if f.v < 0 {

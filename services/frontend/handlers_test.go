@@ -399,7 +399,7 @@ func TestSystemInfo(t *testing.T) {
 	require.True(t, c.GetUpsertMemo())
 	require.True(t, c.GetSdkMetadata())
 	require.False(t, c.GetSupportsSchedules())
-	require.False(t, c.GetEagerWorkflowStart())
+	require.True(t, c.GetEagerWorkflowStart())
 	require.False(t, c.GetCountGroupByExecutionStatus())
 	require.False(t, c.GetBuildIdBasedVersioning())
 

@@ -152,7 +152,7 @@ func (s *Service) describeResponse(d *persistencepb.NamespaceDetail) *workflowse
 		info = &namespacepb.NamespaceInfo{}
 	}
 	info.Capabilities = &namespacepb.NamespaceInfo_Capabilities{
-		EagerWorkflowStart: false,
+		EagerWorkflowStart: true,
 		SyncUpdate:         true,
 		AsyncUpdate:        true,
 	}

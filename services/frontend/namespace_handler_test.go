@@ -164,7 +164,7 @@ func TestNamespaceLifecycle(t *testing.T) {
 	info := byName.GetNamespaceInfo()
 	require.Equal(t, "default", info.GetName())
 	require.NotNil(t, info.GetCapabilities())
-	require.False(t, info.GetCapabilities().GetEagerWorkflowStart())
+	require.True(t, info.GetCapabilities().GetEagerWorkflowStart())
 	require.True(t, info.GetCapabilities().GetSyncUpdate())
 	require.True(t, info.GetCapabilities().GetAsyncUpdate())
 	require.Equal(t, int64(2<<20), info.GetLimits().GetBlobSizeLimitError())

@@ -30,7 +30,8 @@ import (
 // even without streams), allows messages up to Config.MaxMessageSize, and
 // wraps every call: a panicking handler answers Internal instead of
 // crashing the process, errors become gRPC statuses carrying serviceerror
-// details, and each call is counted, timed and debug-logged. opts are
+// details, and each call is counted, timed and debug-logged. Calls run on
+// Config.StreamWorkers reused goroutines when one is idle. opts are
 // appended after these (interceptors given in opts run inside ours).
 func NewGRPCServer(s *Service, opts ...grpc.ServerOption) *grpc.Server {
 	base := []grpc.ServerOption{
@@ -40,6 +41,7 @@ func NewGRPCServer(s *Service, opts ...grpc.ServerOption) *grpc.Server {
 			MinTime:             s.cfg.KeepAliveMinTime,
 			PermitWithoutStream: true,
 		}),
+		grpc.NumStreamWorkers(uint32(s.cfg.StreamWorkers)),
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
 	}

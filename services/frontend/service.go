@@ -233,7 +233,7 @@ func (s *Service) GetSystemInfo(context.Context, *workflowservice.GetSystemInfoR
 			EncodedFailureAttributes:        true,
 			BuildIdBasedVersioning:          false,
 			UpsertMemo:                      true,
-			EagerWorkflowStart:              false,
+			EagerWorkflowStart:              true,
 			SdkMetadata:                     true,
 			CountGroupByExecutionStatus:     false,
 			Nexus:                           false,

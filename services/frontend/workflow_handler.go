@@ -44,6 +44,9 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, req *workflowservi
 	if resp.GetStarted() {
 		out.Status = enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
 	}
+	// Set only when the request asked for eager execution and history
+	// started the first workflow task for the caller's worker.
+	out.EagerWorkflowTask = resp.GetEagerWorkflowTask()
 	return out, nil
 }
 

@@ -21,11 +21,52 @@ import (
 const maxStartAttempts = 5
 
 func (s *Service) StartWorkflowExecution(ctx context.Context, req *historyservice.StartWorkflowExecutionRequest) (*historyservice.StartWorkflowExecutionResponse, error) {
-	runID, started, err := s.startRun(ctx, req.NamespaceId, req.Request, nil, parentInfo(req.ParentExecutionInfo))
+	var eager *workflowservice.PollWorkflowTaskQueueResponse
+	var branch []byte
+	var cached []*historypb.HistoryEvent
+	var created func(rc *runContext)
+	if req.Request.GetRequestEagerExecution() {
+		// startRunWith started the first workflow task in the create
+		// transaction if the run could take it (see eagerStart).
+		created = func(rc *runContext) {
+			wt := rc.state.ExecutionInfo.WorkflowTask
+			if wt == nil || wt.StartedEventId == 0 {
+				return
+			}
+			eager = workflowTaskResponse(rc.state)
+			eager.Messages = rc.updates.deliver(eager.StartedEventId)
+			branch = branchToken(rc.state)
+			cached = s.cachedHistory(rc, branch, 1, eager.StartedEventId+1)
+		}
+	}
+	runID, started, err := s.startRunWith(ctx, req.NamespaceId, req.Request, nil, parentInfo(req.ParentExecutionInfo), created)
 	if err != nil {
 		return nil, err
 	}
-	return &historyservice.StartWorkflowExecutionResponse{RunId: runID, Started: started}, nil
+	resp := &historyservice.StartWorkflowExecutionResponse{RunId: runID, Started: started}
+	if eager != nil {
+		sh, err := s.shardFor(ctx, req.NamespaceId, req.Request.WorkflowId)
+		if err == nil {
+			err = s.fillTaskHistory(ctx, sh, eager, cached, branch, runID, 1)
+		}
+		if err != nil {
+			// The run exists and its task is started: the task's
+			// start-to-close timeout retries it through the queue.
+			return resp, nil
+		}
+		s.metrics.Counter(metricEagerWorkflowTasks).Inc(1)
+		resp.EagerWorkflowTask = eager
+	}
+	return resp, nil
+}
+
+// eagerStart starts a new run's first workflow task in its create
+// transaction when the start request asked for eager execution: the
+// caller's own worker takes it from the start's response.
+func eagerStart(ms *workflow.MutableState, r *workflowservice.StartWorkflowExecutionRequest) {
+	if r.GetRequestEagerExecution() {
+		ms.StartWorkflowTaskEagerly(uuid.NewString(), r.GetIdentity())
+	}
 }
 
 // startRun starts a run (with an optional first signal) honoring request ID
@@ -50,6 +91,7 @@ func (s *Service) startRunWith(ctx context.Context, nsID string, r *workflowserv
 		ms := workflow.NewRun(workflow.StartParams{
 			NamespaceID: nsID, RunID: uuid.NewString(), Request: r, Signal: signal, Parent: parent,
 		}, s.deps.Clock.Now(), ns.FailoverVersion(), ns.Retention())
+		eagerStart(ms, r)
 		err := sh.createRun(ctx, ms, args, created)
 		if err == nil {
 			return ms.Info().RunId, true, nil

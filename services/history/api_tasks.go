@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	commandpb "go.temporal.io/api/command/v1"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -51,6 +52,7 @@ func (s *Service) RecordWorkflowTaskStarted(ctx context.Context, req *historyser
 	}
 	var resp *workflowservice.PollWorkflowTaskQueueResponse
 	var branch []byte
+	var cached []*historypb.HistoryEvent
 	first := int64(1)
 	err = sh.transact(ctx, k, func(_ *runContext, ms *workflow.MutableState) error {
 		if !ms.IsRunning() {
@@ -77,17 +79,14 @@ func (s *Service) RecordWorkflowTaskStarted(ctx context.Context, req *historyser
 	}, func(rc *runContext) {
 		// The task carries the admitted updates.
 		resp.Messages = rc.updates.deliver(resp.StartedEventId)
+		cached = s.cachedHistory(rc, branch, first, resp.StartedEventId+1)
 	})
 	if err != nil {
 		return nil, err
 	}
-	// History up to the started event is immutable now: read it unlocked.
-	events, token, err := s.readHistoryPage(ctx, sh, branch, k.runID, first, resp.StartedEventId+1, nil)
-	if err != nil {
+	if err := s.fillTaskHistory(ctx, sh, resp, cached, branch, k.runID, first); err != nil {
 		return nil, err
 	}
-	resp.History = &historypb.History{Events: events}
-	resp.NextPageToken = token
 	return &historyservice.RecordWorkflowTaskStartedResponse{Response: resp}, nil
 }
 
@@ -109,6 +108,34 @@ func workflowTaskResponse(st *persistencepb.WorkflowMutableState) *workflowservi
 		StartedTime:                wt.StartedTime,
 		History:                    &historypb.History{},
 	}
+}
+
+// cachedHistory returns events [min, max) of a workflow task from the
+// run's window of recent events when it holds them all and they fit in one
+// page, else nil. The caller holds the run's lock.
+func (s *Service) cachedHistory(rc *runContext, branch []byte, min, max int64) []*historypb.HistoryEvent {
+	if max-min > int64(s.cfg.HistoryPageSize) {
+		return nil
+	}
+	return rc.events.get(branch, min, max)
+}
+
+// fillTaskHistory sets a started workflow task's history, events [first,
+// StartedEventId], from cached when set, else from the store (unlocked:
+// history up to the started event is immutable once the start committed).
+func (s *Service) fillTaskHistory(ctx context.Context, sh *shard, resp *workflowservice.PollWorkflowTaskQueueResponse, cached []*historypb.HistoryEvent, branch []byte, runID string, first int64) error {
+	if cached != nil {
+		resp.History = &historypb.History{Events: cached}
+		resp.NextPageToken = nil
+		return nil
+	}
+	events, token, err := s.readHistoryPage(ctx, sh, branch, runID, first, resp.StartedEventId+1, nil)
+	if err != nil {
+		return err
+	}
+	resp.History = &historypb.History{Events: events}
+	resp.NextPageToken = token
+	return nil
 }
 
 // workflowTaskFor checks that a token names the run's in-flight workflow task.
@@ -142,6 +169,11 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 	var res workflow.CompletionResult
 	var next *workflowservice.PollWorkflowTaskQueueResponse
 	var branch []byte
+	var cached []*historypb.HistoryEvent
+	var activities []*workflowservice.PollActivityTaskQueueResponse
+	// A worker that asked for stickiness caches the run up to the task it
+	// just completed; any other gets the whole history of the next task.
+	nextFirst := int64(1)
 	nsIDs, err := s.commandNamespaces(ctx, req.Request.GetCommands())
 	if err != nil {
 		return nil, err
@@ -162,6 +194,9 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 			MaxPendingChildWorkflows: s.cfg.MaxPendingChildWorkflows, MaxPendingSignals: s.cfg.MaxPendingSignals,
 			MaxPendingCancelRequests: s.cfg.MaxPendingCancelRequests,
 		})
+		if !res.Failed {
+			activities = startEagerActivities(ms, req.Request.GetCommands(), req.Request.GetIdentity(), s.cfg.MaxEagerActivitiesPerTask)
+		}
 		if !res.Failed && res.NewWorkflowTask && req.Request.GetReturnNewWorkflowTask() && ms.IsRunning() {
 			// Hand the new task straight back to the worker that completed
 			// this one. The SDK relies on it: a local-activity heartbeat
@@ -173,6 +208,9 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 				ms.StartWorkflowTask(uuid.NewString(), req.Request.GetIdentity(), ms.Info().HistorySizeBytes)
 				next = workflowTaskResponse(ms.S)
 				branch = branchToken(ms.S)
+				if req.Request.GetStickyAttributes().GetWorkerTaskQueue().GetName() != "" && next.PreviousStartedEventId > 0 {
+					nextFirst = next.PreviousStartedEventId + 1
+				}
 			}
 		}
 		return nil
@@ -186,6 +224,7 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 		}
 		if next != nil {
 			next.Messages = rc.updates.deliver(next.StartedEventId)
+			cached = s.cachedHistory(rc, branch, nextFirst, next.StartedEventId+1)
 		}
 	})
 	if err != nil {
@@ -194,21 +233,14 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 	if res.Failed {
 		return nil, serviceerror.NewInvalidArgument(res.FailedMsg)
 	}
-	out := &workflowservice.RespondWorkflowTaskCompletedResponse{}
+	out := &workflowservice.RespondWorkflowTaskCompletedResponse{ActivityTasks: activities}
+	if len(activities) > 0 {
+		s.metrics.Counter(metricEagerActivityTasks).Inc(int64(len(activities)))
+	}
 	if next != nil {
-		// A worker that asked for stickiness caches the run up to the task
-		// it just completed; any other gets the whole history.
-		first := int64(1)
-		if req.Request.GetStickyAttributes().GetWorkerTaskQueue().GetName() != "" && next.PreviousStartedEventId > 0 {
-			first = next.PreviousStartedEventId + 1
-		}
-		// History up to the started event is immutable now: read it unlocked.
-		events, token, err := s.readHistoryPage(ctx, sh, branch, k.runID, first, next.StartedEventId+1, nil)
-		if err != nil {
+		if err := s.fillTaskHistory(ctx, sh, next, cached, branch, k.runID, nextFirst); err != nil {
 			return nil, err
 		}
-		next.History = &historypb.History{Events: events}
-		next.NextPageToken = token
 		out.WorkflowTask = next
 	}
 	return &historyservice.RespondWorkflowTaskCompletedResponse{Response: out}, nil
@@ -288,38 +320,81 @@ func (s *Service) RecordActivityTaskStarted(ctx context.Context, req *historyser
 		if err != nil {
 			return err
 		}
-		a := scheduled.GetActivityTaskScheduledEventAttributes()
-		ei := ms.Info()
-		resp = &workflowservice.PollActivityTaskQueueResponse{
-			TaskToken: encodeToken(&tokenpb.TaskToken{
-				NamespaceId: ei.NamespaceId, WorkflowId: ei.WorkflowId, RunId: ei.RunId,
-				ScheduledEventId: ai.ScheduledEventId, Attempt: ai.Attempt, ActivityId: ai.ActivityId,
-				ActivityType: ai.ActivityType, Stamp: ai.Stamp,
-			}),
-			WorkflowNamespace:           ns.Name(),
-			WorkflowType:                &commonpb.WorkflowType{Name: ei.WorkflowTypeName},
-			WorkflowExecution:           &commonpb.WorkflowExecution{WorkflowId: ei.WorkflowId, RunId: ei.RunId},
-			ActivityType:                a.GetActivityType(),
-			ActivityId:                  ai.ActivityId,
-			Header:                      a.GetHeader(),
-			Input:                       a.GetInput(),
-			HeartbeatDetails:            ai.LastHeartbeatDetails,
-			ScheduledTime:               ai.FirstScheduledTime,
-			CurrentAttemptScheduledTime: ai.ScheduledTime,
-			StartedTime:                 ai.StartedTime,
-			Attempt:                     ai.Attempt,
-			ScheduleToCloseTimeout:      ai.ScheduleToCloseTimeout,
-			StartToCloseTimeout:         ai.StartToCloseTimeout,
-			HeartbeatTimeout:            ai.HeartbeatTimeout,
-			RetryPolicy:                 ai.RetryPolicy,
-			Priority:                    a.GetPriority(),
-		}
+		resp = activityTaskResponse(ns.Name(), ms.Info(), ai, scheduled.GetActivityTaskScheduledEventAttributes())
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &historyservice.RecordActivityTaskStartedResponse{Response: resp}, nil
+}
+
+// activityTaskResponse is the task handed to a worker for a started
+// attempt ai of the activity scheduled with a.
+func activityTaskResponse(nsName string, ei *persistencepb.WorkflowExecutionInfo, ai *persistencepb.ActivityInfo, a *historypb.ActivityTaskScheduledEventAttributes) *workflowservice.PollActivityTaskQueueResponse {
+	return &workflowservice.PollActivityTaskQueueResponse{
+		TaskToken: encodeToken(&tokenpb.TaskToken{
+			NamespaceId: ei.NamespaceId, WorkflowId: ei.WorkflowId, RunId: ei.RunId,
+			ScheduledEventId: ai.ScheduledEventId, Attempt: ai.Attempt, ActivityId: ai.ActivityId,
+			ActivityType: ai.ActivityType, Stamp: ai.Stamp,
+		}),
+		WorkflowNamespace:           nsName,
+		WorkflowType:                &commonpb.WorkflowType{Name: ei.WorkflowTypeName},
+		WorkflowExecution:           &commonpb.WorkflowExecution{WorkflowId: ei.WorkflowId, RunId: ei.RunId},
+		ActivityType:                a.GetActivityType(),
+		ActivityId:                  ai.ActivityId,
+		Header:                      a.GetHeader(),
+		Input:                       a.GetInput(),
+		HeartbeatDetails:            ai.LastHeartbeatDetails,
+		ScheduledTime:               ai.FirstScheduledTime,
+		CurrentAttemptScheduledTime: ai.ScheduledTime,
+		StartedTime:                 ai.StartedTime,
+		Attempt:                     ai.Attempt,
+		ScheduleToCloseTimeout:      ai.ScheduleToCloseTimeout,
+		StartToCloseTimeout:         ai.StartToCloseTimeout,
+		HeartbeatTimeout:            ai.HeartbeatTimeout,
+		RetryPolicy:                 ai.RetryPolicy,
+		Priority:                    a.GetPriority(),
+	}
+}
+
+// startEagerActivities starts, in the completing transaction, the
+// activities the completion scheduled with request_eager_execution on the
+// run's own task queue (at most limit; the SDK reserved a slot for each it
+// flagged) and returns their tasks for the completing worker. The others
+// go through matching.
+func startEagerActivities(ms *workflow.MutableState, cmds []*commandpb.Command, identity string, limit int) []*workflowservice.PollActivityTaskQueueResponse {
+	ei := ms.Info()
+	want := map[string]bool{}
+	for _, c := range cmds {
+		a := c.GetScheduleActivityTaskCommandAttributes()
+		if len(want) >= limit {
+			break
+		}
+		if a == nil || !a.GetRequestEagerExecution() {
+			continue
+		}
+		if tq := a.GetTaskQueue().GetName(); tq != "" && tq != ei.TaskQueue {
+			continue
+		}
+		want[a.GetActivityId()] = true
+	}
+	if len(want) == 0 || !ms.IsRunning() {
+		return nil
+	}
+	var out []*workflowservice.PollActivityTaskQueueResponse
+	for _, e := range ms.NewEvents() {
+		a := e.GetActivityTaskScheduledEventAttributes()
+		if a == nil || !want[a.GetActivityId()] {
+			continue
+		}
+		ai := ms.S.ActivityInfos[e.EventId]
+		if !ms.StartActivityEagerly(ai, uuid.NewString(), identity) {
+			continue
+		}
+		out = append(out, activityTaskResponse(ms.In.Namespace, ei, ai, a))
+	}
+	return out
 }
 
 // scheduledEvent returns an activity's ActivityTaskScheduled event from the

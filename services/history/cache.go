@@ -29,6 +29,8 @@ type runContext struct {
 	// The run's WorkflowExecutionStarted attributes once read (retry and
 	// cron runs repeat its input). Guarded by lock.
 	start *historypb.WorkflowExecutionStartedEventAttributes
+	// The run's recently committed events (events.go). Guarded by lock.
+	events eventWindow
 	// Updates admitted but not yet accepted or rejected (update.go).
 	// Guarded by lock.
 	updates updateRegistry

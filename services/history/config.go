@@ -42,6 +42,15 @@ type Config struct {
 	// CacheSize is the number of runs whose state a shard keeps in memory.
 	// Default 4,096.
 	CacheSize int
+	// MaxEagerActivitiesPerTask bounds the activities one workflow task
+	// completion starts eagerly (ScheduleActivityTask commands with
+	// request_eager_execution on the run's own task queue; the SDK asks
+	// for at most 3 by default); the rest go through matching. Default 10.
+	MaxEagerActivitiesPerTask int
+	// EventCacheBytes bounds the recent history events each cached
+	// running run keeps in memory, so that handing out a workflow task
+	// reads no history from the store. Default 64 KiB.
+	EventCacheBytes int
 	// HistoryPageSize is the number of events per history page. Default 1,000.
 	HistoryPageSize int
 	// Queue configures the shards' task queues.
@@ -55,21 +64,23 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		NumShards:                4,
-		HistoryCountLimit:        51200,
-		HistorySizeLimit:         50 << 20,
-		BlobSizeLimit:            2 << 20,
-		MaxPendingActivities:     2000,
-		MaxPendingChildWorkflows: 2000,
-		MaxPendingSignals:        2000,
-		MaxPendingCancelRequests: 2000,
-		MaxInFlightUpdates:       10,
-		MaxTotalUpdates:          2000,
-		LongPollTimeout:          60 * time.Second,
-		CacheSize:                4096,
-		HistoryPageSize:          1000,
-		Controller:               DefaultControllerConfig(),
-		Commit:                   DefaultCommitConfig(),
+		NumShards:                 4,
+		HistoryCountLimit:         51200,
+		HistorySizeLimit:          50 << 20,
+		BlobSizeLimit:             2 << 20,
+		MaxPendingActivities:      2000,
+		MaxPendingChildWorkflows:  2000,
+		MaxPendingSignals:         2000,
+		MaxPendingCancelRequests:  2000,
+		MaxInFlightUpdates:        10,
+		MaxTotalUpdates:           2000,
+		LongPollTimeout:           60 * time.Second,
+		CacheSize:                 4096,
+		HistoryPageSize:           1000,
+		EventCacheBytes:           64 << 10,
+		MaxEagerActivitiesPerTask: 10,
+		Controller:                DefaultControllerConfig(),
+		Commit:                    DefaultCommitConfig(),
 	}
 }
 
@@ -114,6 +125,12 @@ func (c Config) withDefaults() Config {
 	if c.HistoryPageSize == 0 {
 		c.HistoryPageSize = d.HistoryPageSize
 	}
+	if c.MaxEagerActivitiesPerTask == 0 {
+		c.MaxEagerActivitiesPerTask = d.MaxEagerActivitiesPerTask
+	}
+	if c.EventCacheBytes == 0 {
+		c.EventCacheBytes = d.EventCacheBytes
+	}
 	c.Controller = c.Controller.withDefaults()
 	c.Commit = c.Commit.withDefaults()
 	return c
@@ -148,6 +165,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("history config: CacheSize must not be negative")
 	case c.HistoryPageSize < 0:
 		return fmt.Errorf("history config: HistoryPageSize must not be negative")
+	case c.MaxEagerActivitiesPerTask < 0:
+		return fmt.Errorf("history config: MaxEagerActivitiesPerTask must not be negative")
+	case c.EventCacheBytes < 0:
+		return fmt.Errorf("history config: EventCacheBytes must not be negative")
 	}
 	if err := c.Commit.Validate(); err != nil {
 		return err

@@ -18,6 +18,8 @@
 //   - One transaction at a time per run (the run's context lock); a failed
 //     transaction drops the cached state so the next one reloads from the store.
 //   - Events are appended before the state write that makes them visible.
+//     Only committed events enter a run's event window (events.go), which
+//     serves workflow tasks their history without a store read.
 //   - A shard has at most one conditional state write in flight: its
 //     committer (committer.go) writes a transaction at once when none is,
 //     and otherwise batches the transactions that queued meanwhile into
@@ -25,6 +27,10 @@
 //     batch never holds two writes of one workflow ID; each transaction
 //     gets its own outcome, and a lost range_id drops the shard as for a
 //     single write.
+//   - A task handed out eagerly (the first workflow task with its start,
+//     activities with the completion that scheduled them) is started in
+//     the transaction that scheduled it, with its start-to-close timers,
+//     and is returned only after that transaction committed.
 //   - Tasks reach the queues only after their transaction committed; the
 //     queues' ack level never passes a task that is reserved or unfinished.
 //   - Task executors are idempotent: each checks the run's state (event ID,

@@ -25,4 +25,10 @@ const (
 	metricHistoryLimitExceeded = "history_limit_exceeded"
 	metricUpdatesAdmitted      = "history_updates_admitted"
 	metricUpdatesRejected      = "history_updates_rejected"
+	// Workflow tasks started in the start's own transaction and returned
+	// with it (eager workflow start).
+	metricEagerWorkflowTasks = "history_eager_workflow_tasks"
+	// Activities started in a workflow task completion's transaction and
+	// returned with it (eager activity dispatch).
+	metricEagerActivityTasks = "history_eager_activity_tasks"
 )

@@ -260,6 +260,7 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 	}
 	s := ms.S
 	events := ms.NewEvents()
+	eventBytes := 0
 	if len(events) > 0 {
 		size, err := sh.appendEvents(ctx, branchToken(s), events, txnID)
 		if err != nil {
@@ -268,6 +269,7 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 		}
 		s.ExecutionInfo.HistorySizeBytes += int64(size)
 		s.ExecutionInfo.LastFirstEventId = events[0].EventId
+		eventBytes = size
 	}
 	var nextSnap *persistence.WorkflowSnapshot
 	if next != nil {
@@ -313,6 +315,7 @@ func (sh *shard) persist(ctx context.Context, rc *runContext, ms *workflow.Mutab
 		r.Commit(byCat[cat])
 	}
 	rc.state = s
+	rc.events.add(s, events, eventBytes, sh.svc.cfg.EventCacheBytes)
 	for _, e := range events {
 		switch e.EventType {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:

@@ -58,6 +58,8 @@ func (f *benchFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&c.WorkflowPollers, "workflow-pollers", 0, "concurrent workflow task pollers (0 = the SDK's default for sdk, 32 for lean)")
 	fs.IntVar(&c.ActivityPollers, "activity-pollers", 0, "concurrent activity task pollers (0 = the SDK's default for sdk, 32 for lean)")
 	fs.IntVar(&c.Connections, "connections", 0, "gRPC connections the lean driver spreads its calls over (0 = 2)")
+	fs.BoolVar(&c.EagerStart, "eager-start", false, "sdk worker: start workflows with eager execution (the first workflow task comes back with the start)")
+	fs.BoolVar(&c.DisableEagerActivities, "disable-eager-activities", false, "do not ask for activities with workflow task completions (asked for by default, as the SDK does)")
 
 	fs.StringVar(&c.TaskQueue, "task-queue", c.TaskQueue, "task queue prefix; the run ID and process index are appended")
 	fs.StringVar(&c.RunID, "run-id", "", "run ID shared by the processes of one run (default: a new one)")

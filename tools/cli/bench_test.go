@@ -93,6 +93,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "--scenario", "nap"}, "--scenario"},
 		{[]string{"bench", "--fake-server"}, "--fake-server"},
 		{[]string{"bench", "--worker", "lean", "--scenario", "timer"}, "lean driver"},
+		{[]string{"bench", "--worker", "lean", "--eager-start"}, "--eager-start"},
 		{[]string{"bench", "--in-flight", "0"}, "--in-flight"},
 		{[]string{"bench", "--rate", "10", "--count", "5"}, "--count"},
 		{[]string{"bench", "--processes", "2", "--process-index", "2"}, "--process-index"},

@@ -30,6 +30,10 @@
 //   - What the core cannot know itself (namespace names, the new run's ID,
 //     the run's start attributes, whether admitted updates wait) comes in
 //     as Inputs from the shell.
+//   - A task started eagerly, in the transaction that scheduled it (the
+//     first workflow task of a run, an activity's first attempt), has no
+//     dispatch task or schedule-to-start timer but the start-to-close (and
+//     heartbeat) timers of any started task (eager.go).
 //   - A workflow update is accepted at most once and completed at most once,
 //     after its acceptance; UpdateInfos holds exactly the accepted updates,
 //     with the outcomes of the most recent completions (update.go). A

@@ -112,6 +112,12 @@ func (h *harness) failover(v int64) {
 // start runs NewRun as the first step.
 func (h *harness) start(title string, p StartParams) {
 	h.t.Helper()
+	h.startWith(title, p, nil)
+}
+
+// startWith is start with fn run in the same transaction after NewRun.
+func (h *harness) startWith(title string, p StartParams, fn func(m *MutableState) string) {
+	h.t.Helper()
 	require.Nil(h.t, h.s, "start must be the first step")
 	if p.NamespaceID == "" {
 		p.NamespaceID = testNamespaceID
@@ -120,9 +126,13 @@ func (h *harness) start(title string, p StartParams) {
 		p.RunID = testRunID
 	}
 	m := NewRun(p, h.now, h.version, testRetention)
+	result := ""
+	if fn != nil {
+		result = fn(m)
+	}
 	h.s = m.S
 	h.runs = 1
-	h.record(title, m, "")
+	h.record(title, m, result)
 }
 
 // startRequest is a minimal StartWorkflowExecution request.
