@@ -425,5 +425,3 @@ func divisionOf(rec *persistencepb.VisibilityRecord) string {
 	}
 	return v
 }
-
-

@@ -34,22 +34,26 @@ type Activities struct {
 	Clock     clock.Clock
 	// WatchFor bounds one Watch call; the workflow calls again.
 	WatchFor time.Duration
-	// PollFor bounds one long poll for a workflow's close event; other
-	// watched workflows are checked between polls.
+	// PollFor is the longest wait between two checks of the watched
+	// workflows; checks start MinPoll apart and back off to it.
 	PollFor time.Duration
 }
 
 // Default Activities timings.
 const (
-	// DefaultWatchFor: a watch returns every few minutes so that the
-	// scheduler workflow can continue-as-new.
-	DefaultWatchFor = 5 * time.Minute
-	// DefaultPollFor: a workflow other than the first watched one is seen
-	// closed within this long.
-	DefaultPollFor = 5 * time.Second
+	// DefaultWatchFor: a watch returns this often so that the scheduler
+	// can continue-as-new and watch workflows it started meanwhile.
+	DefaultWatchFor = time.Minute
+	// DefaultPollFor: a long-running workflow is seen closed within this.
+	DefaultPollFor = 10 * time.Second
+	// minPoll is the first wait between checks: short workflows are seen
+	// closed quickly.
+	minPoll = 250 * time.Millisecond
 )
 
-func (a *Activities) service() workflowservice.WorkflowServiceClient { return a.Client.WorkflowService() }
+func (a *Activities) service() workflowservice.WorkflowServiceClient {
+	return a.Client.WorkflowService()
+}
 
 // StartWorkflow starts one action's workflow; a workflow already running
 // with the ID is reported, not retried. Bad requests do not retry.
@@ -96,7 +100,10 @@ func (a *Activities) TerminateWorkflow(ctx context.Context, ex Execution) error 
 
 // Watch waits until at least one of the workflows closes and returns the
 // closed ones, or returns none after WatchFor. A workflow is followed by
-// ID, so a chain of runs (continue-as-new, retries) counts as one.
+// ID, so a chain of runs (continue-as-new, retries) counts as one. It
+// checks with DescribeWorkflowExecution, backing off from minPoll to
+// PollFor: a long poll on one workflow's close event would miss the
+// others.
 func (a *Activities) Watch(ctx context.Context, running []Execution) ([]Closed, error) {
 	watchFor, pollFor := a.WatchFor, a.PollFor
 	if watchFor <= 0 {
@@ -106,6 +113,7 @@ func (a *Activities) Watch(ctx context.Context, running []Execution) ([]Closed, 
 		pollFor = DefaultPollFor
 	}
 	deadline := a.Clock.Now().Add(watchFor)
+	wait := minPoll
 	for {
 		var closed []Closed
 		for _, ex := range running {
@@ -121,17 +129,10 @@ func (a *Activities) Watch(ctx context.Context, running []Execution) ([]Closed, 
 			return closed, nil
 		}
 		activity.RecordHeartbeat(ctx)
-		if err := ctx.Err(); err != nil {
+		if err := clock.Sleep(ctx, a.Clock, wait); err != nil {
 			return nil, err
 		}
-		pctx, cancel := context.WithTimeout(ctx, pollFor)
-		_, _ = a.service().GetWorkflowExecutionHistory(pctx, &workflowservice.GetWorkflowExecutionHistoryRequest{
-			Namespace:              a.Namespace,
-			Execution:              &commonpb.WorkflowExecution{WorkflowId: running[0].WorkflowID},
-			WaitNewEvent:           true,
-			HistoryEventFilterType: enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
-		})
-		cancel()
+		wait = min(2*wait, pollFor)
 	}
 }
 

@@ -110,7 +110,6 @@ type scheduler struct {
 	// closed are watcher results not yet applied.
 	closed []Closed
 	// The watcher activity in flight, if any.
-	watchKey    string
 	watchGen    int
 	watching    bool
 	watchCancel workflow.CancelFunc
@@ -459,27 +458,18 @@ func (s *scheduler) applyClosed() {
 	}
 }
 
-// ensureWatcher keeps one Watch activity on the running workflows.
+// ensureWatcher keeps one Watch activity on the running workflows while
+// there are any. A running watcher is not replaced when more workflows
+// start (ALLOW_ALL would otherwise churn through watchers): it returns
+// within DefaultWatchFor, and the next one watches them all.
 func (s *scheduler) ensureWatcher() {
-	var ids []string
-	for _, e := range s.st.Running {
-		ids = append(ids, e.WorkflowID)
-	}
-	key := strings.Join(ids, "\x00")
-	if s.watching && key == s.watchKey {
-		return
-	}
-	if s.watching && s.watchCancel != nil {
-		s.watchCancel()
-	}
-	s.watching = false
-	if len(ids) == 0 {
+	if s.watching || len(s.st.Running) == 0 {
 		return
 	}
 	s.watchGen++
 	gen := s.watchGen
 	wctx, cancel := workflow.WithCancel(s.ctx)
-	s.watchKey, s.watching, s.watchCancel = key, true, cancel
+	s.watching, s.watchCancel = true, cancel
 	wctx = workflow.WithActivityOptions(wctx, workflow.ActivityOptions{
 		StartToCloseTimeout: DefaultWatchFor + time.Minute,
 		HeartbeatTimeout:    time.Minute,
@@ -490,7 +480,7 @@ func (s *scheduler) ensureWatcher() {
 		var res []Closed
 		err := fut.Get(ctx, &res)
 		if gen != s.watchGen {
-			return // replaced by a newer watcher
+			return
 		}
 		s.watching = false
 		if err == nil {
