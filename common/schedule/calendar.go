@@ -62,8 +62,8 @@ func parseRange(f field, part string) (*schedulepb.Range, error) {
 		step = n
 	}
 	var start, end int
-	switch {
-	case body == "*" || body == "?":
+	switch body {
+	case "*", "?":
 		start, end = f.min, f.max
 		if f.name == fieldDOW.name {
 			end = 6

@@ -5,7 +5,7 @@ import "strings"
 // The contract between the frontend and the scheduler workflow that the
 // system worker runs. Each schedule is one scheduler workflow in the
 // schedule's namespace; the names follow Temporal's, so tools that know
-// them recognise Meridian's schedules.
+// them recognize Meridian's schedules.
 const (
 	// WorkflowIDPrefix + schedule ID is the scheduler workflow's ID.
 	WorkflowIDPrefix = "temporal-sys-scheduler:"

@@ -209,8 +209,8 @@ func (s *Spec) Nominal(t time.Time) (time.Time, bool) {
 	}
 	for range maxExcluded {
 		var best time.Time
-		for _, c := range s.calendars {
-			if n, ok := c.next(t, s.loc); ok && (best.IsZero() || n.Before(best)) {
+		for i := range s.calendars {
+			if n, ok := s.calendars[i].next(t, s.loc); ok && (best.IsZero() || n.Before(best)) {
 				best = n
 			}
 		}
@@ -231,8 +231,8 @@ func (s *Spec) Nominal(t time.Time) (time.Time, bool) {
 }
 
 func (s *Spec) excluded(t time.Time) bool {
-	for _, c := range s.excludes {
-		if c.matches(t, s.loc) {
+	for i := range s.excludes {
+		if s.excludes[i].matches(t, s.loc) {
 			return true
 		}
 	}

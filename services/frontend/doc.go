@@ -35,8 +35,16 @@
 //     and update-with-start through ExecuteMultiOperation) are validated
 //     here and owned by history; a wait policy other than COMPLETED waits
 //     for ACCEPTED.
+//   - Schedules (schedule_handler.go) are scheduler workflows run by the
+//     system worker (services/worker): Create starts one through history
+//     (ID schedule.WorkflowID, search attribute
+//     TemporalNamespaceDivision=TemporalScheduler, which callers cannot
+//     set themselves), Update and Patch are workflow updates that return
+//     once the scheduler applied them, Describe is a query, Delete
+//     terminates it. Workflow list and count calls hide records that carry
+//     TemporalNamespaceDivision unless the query names it (division.go).
 //
-// Not implemented (Unimplemented): schedules, batch operations,
+// Not implemented (Unimplemented): batch operations,
 // worker versioning and deployments, Nexus, reset, archival,
 // GetWorkflowExecutionHistoryReverse, and the OperatorService calls other
 // than Add/Remove/ListSearchAttributes.

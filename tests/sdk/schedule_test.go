@@ -35,7 +35,7 @@ func schedTick(ctx workflow.Context) (string, error) {
 	return workflow.GetInfo(ctx).WorkflowExecution.ID, nil
 }
 
-// schedBlock is a scheduled workflow that runs until signalled "done" (or
+// schedBlock is a scheduled workflow that runs until signaled "done" (or
 // canceled).
 func schedBlock(ctx workflow.Context) error {
 	workflow.GetSignalChannel(ctx, "done").Receive(ctx, nil)
