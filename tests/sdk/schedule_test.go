@@ -99,6 +99,23 @@ func schedWorkflows(t *testing.T, e *env, prefix string) []string {
 	return out
 }
 
+// schedWorkflowsE is schedWorkflows for Eventually conditions: nil on error.
+func schedWorkflowsE(e *env, prefix string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), wfTestTimeout)
+	defer cancel()
+	resp, err := e.client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: "WorkflowId STARTS_WITH '" + prefix + "'",
+	})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, ex := range resp.GetExecutions() {
+		out = append(out, ex.GetExecution().GetWorkflowId())
+	}
+	return out
+}
+
 func TestScheduleIntervalStartsWorkflows(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -229,7 +246,7 @@ func TestScheduleUpdatePauseTrigger(t *testing.T) {
 	d = schedWaitActions(t, h, 3)
 	require.Equal(t, "go", d.Schedule.State.Note)
 	require.NotEmpty(t, d.Info.NextActionTimes)
-	require.NotEmpty(t, schedWorkflows(t, e, "fast-"))
+	require.Eventually(t, func() bool { return len(schedWorkflowsE(e, "fast-")) > 0 }, schedTestTimeout, 200*time.Millisecond)
 
 	// Pause: the count stops growing (the describe after pause is applied,
 	// since patches wait for the scheduler).
@@ -362,7 +379,13 @@ func TestScheduleBackfillAndJitter(t *testing.T) {
 	for i := 4; i >= 1; i-- {
 		want = append(want, "bf-"+now.Add(-time.Duration(i)*time.Hour).Format(time.RFC3339))
 	}
-	require.ElementsMatch(t, want, schedWorkflows(t, e, "bf-"))
+	// Visibility records the starts asynchronously.
+	var got []string
+	require.Eventually(t, func() bool {
+		got = schedWorkflowsE(e, "bf-")
+		return len(got) >= len(want)
+	}, schedTestTimeout, 200*time.Millisecond)
+	require.ElementsMatch(t, want, got)
 
 	// Jitter: every action is late by less than the jitter, and the
 	// workflow ID still names the nominal time.

@@ -79,15 +79,17 @@ func Workflow(ctx workflow.Context, create *workflowservice.CreateScheduleReques
 		s.sched.Policies = &schedulepb.SchedulePolicies{}
 	}
 	s.seed = workflow.GetInfo(ctx).Namespace + "/" + s.id
-	if err := s.registerHandlers(); err != nil {
-		return err
-	}
+	// State first: the SDK may run update handlers for updates that came
+	// with the first workflow task as soon as they are registered.
 	if s.st == nil {
 		now := workflow.Now(ctx)
 		s.st = &State{CreateTime: now, UpdateTime: now, LastProcessed: now}
 		if p := create.GetInitialPatch(); p != nil {
 			s.applyPatch(p)
 		}
+	}
+	if err := s.registerHandlers(); err != nil {
+		return err
 	}
 	return s.run()
 }
