@@ -17,8 +17,8 @@ const (
 	ServiceFrontend = "frontend"
 	ServiceHistory  = "history"
 	ServiceMatching = "matching"
-	// ServiceWorker is accepted and does nothing yet: there are no system
-	// jobs to run.
+	// ServiceWorker is the system worker (services/worker): schedules. It
+	// talks to the region through a frontend.
 	ServiceWorker = "worker"
 )
 

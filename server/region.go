@@ -28,6 +28,7 @@ import (
 	"github.com/meridian-dev/meridian/services/frontend"
 	"github.com/meridian-dev/meridian/services/history"
 	"github.com/meridian-dev/meridian/services/matching"
+	"github.com/meridian-dev/meridian/services/worker"
 )
 
 // Region is a running region in this process: frontend, history and
@@ -39,6 +40,7 @@ type Region struct {
 	history  *history.Service
 	matching *matching.Service
 	frontend *frontend.Service
+	worker   *worker.Service
 	grpc     *grpc.Server
 	listener net.Listener
 	root     *metrics.Root
@@ -163,6 +165,9 @@ func Start(ctx context.Context, cfg Config, open StoreOpener, logger *zap.Logger
 		d.grpc = frontend.NewGRPCServer(d.frontend)
 		go func() { d.served <- d.grpc.Serve(d.listener) }()
 	}
+	if err := d.startWorker(); err != nil {
+		return nil, err
+	}
 	if cfg.MetricsAddress != "" {
 		d.mserver, err = metrics.NewServer(metrics.ServerConfig{Address: cfg.MetricsAddress, EnablePprof: cfg.Pprof}, d.root.Handler(), logger)
 		if err != nil {
@@ -188,8 +193,43 @@ func (d *Region) Address() string {
 	return d.listener.Addr().String()
 }
 
+// startWorker starts the system worker when the process runs it. It
+// reaches the region through a frontend: this process's, or one the ring
+// names.
+func (d *Region) startWorker() error {
+	if !d.cfg.runs(ServiceWorker) {
+		return nil
+	}
+	addr := d.Address()
+	if addr == "" && d.member != nil {
+		for _, n := range d.member.ring.Nodes() {
+			if a := n.RPCAddresses[ServiceFrontend]; a != "" {
+				addr = a
+				break
+			}
+		}
+	}
+	if addr == "" {
+		return errors.New("services: the worker needs a frontend, and none runs in this process or in the region")
+	}
+	wcfg := worker.DefaultConfig()
+	wcfg.FrontendAddress = addr
+	w, err := worker.NewService(wcfg, worker.Deps{Logger: d.logger.Named("worker")})
+	if err != nil {
+		return err
+	}
+	d.worker = w
+	w.Start()
+	return nil
+}
+
 // Stop stops serving and stops every service; safe to call more than once.
 func (d *Region) Stop() {
+	// The system worker goes first: it is a client of the frontend.
+	if d.worker != nil {
+		d.worker.Stop()
+		d.worker = nil
+	}
 	if d.grpc != nil {
 		stopped := make(chan struct{})
 		go func() { d.grpc.GracefulStop(); close(stopped) }()

@@ -39,8 +39,16 @@
 //     (the reset point itself is checked by history against the run's
 //     events) and owned by history; a reset without a request ID gets one.
 //     Reset's post_reset_operations are refused with InvalidArgument.
+//   - Schedules (schedule_handler.go) are scheduler workflows run by the
+//     system worker (services/worker): Create starts one through history
+//     (ID schedule.WorkflowID, search attribute
+//     TemporalNamespaceDivision=TemporalScheduler, which callers cannot
+//     set themselves), Update and Patch are workflow updates that return
+//     once the scheduler applied them, Describe is a query, Delete
+//     terminates it. Workflow list and count calls hide records that carry
+//     TemporalNamespaceDivision unless the query names it (division.go).
 //
-// Not implemented (Unimplemented): schedules, batch operations,
+// Not implemented (Unimplemented): batch operations,
 // worker versioning and deployments, Nexus, archival,
 // GetWorkflowExecutionHistoryReverse, and the OperatorService calls other
 // than Add/Remove/ListSearchAttributes.

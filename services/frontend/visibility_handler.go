@@ -58,14 +58,15 @@ func (s *Service) listByQuery(ctx context.Context, nsName, query string, pageSiz
 		PageSize:      clampPageSize(int(pageSize), s.cfg.DefaultVisibilityPageSize, s.cfg.MaxVisibilityPageSize),
 		NextPageToken: token,
 	}
+	var f *listfilter.Filter
 	if strings.TrimSpace(query) != "" {
-		f, err := parseQuery(ns, query)
-		if err != nil {
+		if f, err = parseQuery(ns, query); err != nil {
 			return nil, nil, err
 		}
 		req.Filter = f
 		req.Less = f.OrderBy()
 	}
+	req.Filter = hideDivisions(req.Filter, f)
 	return s.list(ctx, req)
 }
 
@@ -111,14 +112,17 @@ func (s *Service) CountWorkflowExecutions(ctx context.Context, req *workflowserv
 	if err != nil {
 		return nil, err
 	}
-	var filter persistence.VisibilityFilter
+	var (
+		filter persistence.VisibilityFilter
+		f      *listfilter.Filter
+	)
 	if strings.TrimSpace(req.GetQuery()) != "" {
-		f, err := parseQuery(ns, req.GetQuery())
-		if err != nil {
+		if f, err = parseQuery(ns, req.GetQuery()); err != nil {
 			return nil, err
 		}
 		filter = f
 	}
+	filter = hideDivisions(filter, f)
 	n, err := s.visibility.CountWorkflowExecutions(ctx, ns.ID(), filter)
 	if err != nil {
 		return nil, storeError("visibility store", err)
@@ -144,7 +148,7 @@ func (s *Service) ListOpenWorkflowExecutions(ctx context.Context, req *workflows
 	}
 	infos, next, err := s.list(ctx, &persistence.ListWorkflowExecutionsRequest{
 		NamespaceID:   ns.ID(),
-		Filter:        f,
+		Filter:        hideDivisions(f, nil),
 		PageSize:      clampPageSize(int(req.GetMaximumPageSize()), s.cfg.DefaultVisibilityPageSize, s.cfg.MaxVisibilityPageSize),
 		NextPageToken: req.GetNextPageToken(),
 	})
@@ -175,7 +179,7 @@ func (s *Service) ListClosedWorkflowExecutions(ctx context.Context, req *workflo
 	}
 	infos, next, err := s.list(ctx, &persistence.ListWorkflowExecutionsRequest{
 		NamespaceID:   ns.ID(),
-		Filter:        f,
+		Filter:        hideDivisions(f, nil),
 		Less:          closedFirst,
 		PageSize:      clampPageSize(int(req.GetMaximumPageSize()), s.cfg.DefaultVisibilityPageSize, s.cfg.MaxVisibilityPageSize),
 		NextPageToken: req.GetNextPageToken(),

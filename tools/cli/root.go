@@ -117,6 +117,7 @@ func (a *App) NewRootCommand() *cobra.Command {
 		a.newServerCommand(),
 		a.newNamespaceCommand(),
 		a.newWorkflowCommand(),
+		a.newScheduleCommand(),
 		a.newSchemaCommand(),
 		a.newClusterCommand(),
 		a.newVersionCommand(),
