@@ -181,7 +181,7 @@ func (m *taskQueueManager) flushAck(ctx context.Context) {
 	if ack > m.persistedAck {
 		info := &persistencepb.TaskQueueInfo{
 			NamespaceId:    m.key.namespaceID,
-			Name:           m.key.name,
+			Name:           m.key.storedName(),
 			TaskType:       m.key.taskType,
 			Kind:           m.kind,
 			RangeId:        m.rangeID,

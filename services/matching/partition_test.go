@@ -233,3 +233,33 @@ func requireInvalidArgument(t *testing.T, err error, want string) {
 	require.ErrorAs(t, err, &invalid)
 	require.Contains(t, invalid.Error(), want)
 }
+
+// A non-root partition persists its ack level in its own record, under its
+// stored name, with its own lease: the write neither fails (losing the
+// lease) nor touches the root's record.
+func TestPartitionAckLevelPersistsInItsOwnRecord(t *testing.T) {
+	h := newHarness(t, newMemTaskStore())
+	h.cfg.Partitions = 3
+	s := h.newForwardingService()
+	ctx := context.Background()
+	tq := normalQueue("orders")
+
+	require.NoError(t, addWorkflowTaskTo(ctx, s, tq, 2, "wf-a", 2))
+	stored := storedTasks(t, h.store, wfPartition("orders", 2))
+	require.Len(t, stored, 1)
+	r := pollWorkflowAt(ctx, s, tq, 2, "p2", "worker")
+	require.NoError(t, r.err)
+	require.Equal(t, tokenOf("wf-a", 2), r.token())
+	s.Stop() // a clean stop flushes the ack level
+
+	require.Zero(t, h.counter(metricLeaseLost, nil), "the partition's ack write must not lose its lease")
+	infos, err := h.store.ListTaskQueues(ctx)
+	require.NoError(t, err)
+	acks := map[string]int64{}
+	for _, info := range infos {
+		acks[info.GetName()] = info.GetAckLevel()
+	}
+	require.GreaterOrEqual(t, acks[wfPartition("orders", 2).storedName()], stored[0].GetTaskId(),
+		"partition 2's own record has its ack level: %v", acks)
+	require.Less(t, acks["orders"], stored[0].GetTaskId(), "the root's record keeps its own ack level: %v", acks)
+}
