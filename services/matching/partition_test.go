@@ -247,9 +247,23 @@ func TestPartitionAckLevelPersistsInItsOwnRecord(t *testing.T) {
 	require.NoError(t, addWorkflowTaskTo(ctx, s, tq, 2, "wf-a", 2))
 	stored := storedTasks(t, h.store, wfPartition("orders", 2))
 	require.Len(t, stored, 1)
-	r := pollWorkflowAt(ctx, s, tq, 2, "p2", "worker")
+	// The poll may wait at the root (forwarded) while the partition offers
+	// its backlog there on the fake clock's backoff.
+	c := pollWorkflowAtAsync(ctx, s, tq, 2, "p2", "worker")
+	var r pollResult
+	h.advanceUntil(50*time.Millisecond, func() bool {
+		select {
+		case r = <-c:
+			return true
+		default:
+			return false
+		}
+	})
 	require.NoError(t, r.err)
 	require.Equal(t, tokenOf("wf-a", 2), r.token())
+	m := s.loadedManager(wfPartition("orders", 2))
+	require.NotNil(t, m)
+	waitFor(t, func() bool { return m.describe().stats.GetApproximateBacklogCount() == 0 }, "the task is done in its partition")
 	s.Stop() // a clean stop flushes the ack level
 
 	require.Zero(t, h.counter(metricLeaseLost, nil), "the partition's ack write must not lose its lease")
