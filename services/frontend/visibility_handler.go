@@ -111,6 +111,13 @@ func executionInfos(recs []*persistencepb.VisibilityRecord, custom searchattribu
 	for _, r := range recs {
 		if info := r.GetInfo(); info != nil {
 			info.SearchAttributes = searchattribute.WithTypes(info.GetSearchAttributes(), custom)
+			// Never nil, as in Temporal (SDK helpers read their fields).
+			if info.SearchAttributes == nil {
+				info.SearchAttributes = &commonpb.SearchAttributes{}
+			}
+			if info.Memo == nil {
+				info.Memo = &commonpb.Memo{}
+			}
 			out = append(out, info)
 		}
 	}

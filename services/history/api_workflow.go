@@ -190,7 +190,9 @@ func (s *Service) DescribeWorkflowExecution(ctx context.Context, req *historyser
 		return nil, err
 	}
 	// Each search attribute's type travels in its payload, as in lists:
-	// the SDKs decode typed search attributes by it.
+	// the SDKs decode typed search attributes by it. Memo and search
+	// attributes are never nil, as in Temporal: the Go SDK's
+	// DescribeWorkflow reads their fields without a nil check.
 	ns, err := s.deps.Namespaces.GetByID(ctx, req.NamespaceId)
 	if err != nil {
 		return nil, err
@@ -198,6 +200,12 @@ func (s *Service) DescribeWorkflowExecution(ctx context.Context, req *historyser
 	info := resp.WorkflowExecutionInfo
 	info.SearchAttributes = searchattribute.WithTypes(info.SearchAttributes,
 		searchattribute.FromAliases(ns.Detail().GetConfig().GetCustomSearchAttributeAliases()))
+	if info.SearchAttributes == nil {
+		info.SearchAttributes = &commonpb.SearchAttributes{}
+	}
+	if info.Memo == nil {
+		info.Memo = &commonpb.Memo{}
+	}
 	return &historyservice.DescribeWorkflowExecutionResponse{Response: resp}, nil
 }
 
