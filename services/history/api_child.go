@@ -160,12 +160,17 @@ func (s *Service) commandSearchAttributes(ctx context.Context, namespaceID strin
 		}
 		out[ns.Name()] = searchattribute.FromAliases(ns.Detail().GetConfig().GetCustomSearchAttributeAliases())
 	}
+	haveOwn := false
 	own := func() error {
+		if haveOwn {
+			return nil
+		}
 		ns, err := s.deps.Namespaces.GetByID(ctx, namespaceID)
 		if err != nil {
 			return err
 		}
 		add(ns)
+		haveOwn = true
 		return nil
 	}
 	for _, c := range cmds {
