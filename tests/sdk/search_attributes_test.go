@@ -151,12 +151,14 @@ func TestSearchAttributesQueries(t *testing.T) {
 
 	// Visibility is written asynchronously: wait until it shows the end
 	// state of every run, then every query sees the same records.
-	require.Eventually(t, func() bool {
-		resp, err := e.client.CountWorkflow(wfCtx(t), &workflowservice.CountWorkflowExecutionsRequest{
-			Query: "ExecutionStatus != 'Running' AND (CustInt = 100 OR CustKeyword = 'alpine' OR WorkflowId = '" + id("w5") + "')",
-		})
+	countIs := func(query string, want int64) bool {
+		resp, err := e.client.CountWorkflow(wfCtx(t), &workflowservice.CountWorkflowExecutionsRequest{Query: query})
 		require.NoError(t, err)
-		return resp.GetCount() == 3
+		return resp.GetCount() == want
+	}
+	require.Eventually(t, func() bool {
+		return countIs("ExecutionStatus != 'Running' AND (CustInt = 100 OR CustKeyword = 'alpine' OR WorkflowId = '"+id("w5")+"')", 3) &&
+			countIs("ExecutionStatus = 'Running' AND CustKeyword IN ('beta', 'gamma')", 2)
 	}, 10*time.Second, 20*time.Millisecond)
 
 	ordered := func(query string, want ...string) {
