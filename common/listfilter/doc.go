@@ -19,7 +19,7 @@
 //
 // Keywords are case-insensitive; attribute names are case-sensitive.
 //
-//	query       = [ expr ] [ order_by ] .
+//	query       = [ expr ] [ group_by ] [ order_by ] .
 //	expr        = and_expr { "OR" and_expr } .
 //	and_expr    = not_expr { "AND" not_expr } .
 //	not_expr    = "NOT" not_expr | "(" expr ")" | predicate .
@@ -29,6 +29,7 @@
 //	                        | [ "NOT" ] "STARTS_WITH" value
 //	                        | "IS" [ "NOT" ] "NULL" ) .
 //	cmp_op      = "=" | "!=" | "<>" | "<" | "<=" | ">" | ">=" .
+//	group_by    = "GROUP" "BY" attribute { "," attribute } .   (ExecutionStatus only)
 //	order_by    = "ORDER" "BY" order_term { "," order_term } .
 //	order_term  = attribute [ "ASC" | "DESC" ] .
 //	attribute   = identifier | "`" { char | "``" } "`" .
@@ -41,8 +42,10 @@
 // NOT binds tighter than AND, which binds tighter than OR. The reserved
 // words are AND, OR, NOT, IN, IS, NULL, BETWEEN, STARTS_WITH, ORDER, BY,
 // ASC, DESC, TRUE, FALSE, LIKE, GROUP and LIMIT; an attribute with such a
-// name must be backquoted. LIKE, GROUP BY, LIMIT, functions (such as
-// now()) and attribute-to-attribute comparisons are rejected.
+// name must be backquoted. LIKE, LIMIT, functions (such as now()) and
+// attribute-to-attribute comparisons are rejected. GROUP BY accepts only
+// ExecutionStatus, as in Temporal; Filter.GroupBy reports it, Match and
+// Less ignore it, and callers that cannot group (lists) reject it.
 //
 // # Attributes and values
 //

@@ -10,8 +10,9 @@ import (
 // The zero value and a nil *Filter match every record and have no ORDER BY.
 type Filter struct {
 	// expr is the WHERE part; nil matches everything.
-	expr  Expr
-	order []OrderTerm
+	expr    Expr
+	groupBy []Attribute
+	order   []OrderTerm
 }
 
 // Expr returns the parsed WHERE part, nil when the query has none. Callers
@@ -21,6 +22,16 @@ func (f *Filter) Expr() Expr {
 		return nil
 	}
 	return f.expr
+}
+
+// GroupBy returns the GROUP BY attributes, nil when the query has none.
+// Parse accepts only ExecutionStatus there (Temporal's rule); only counts
+// can be grouped, which is the caller's to enforce.
+func (f *Filter) GroupBy() []Attribute {
+	if f == nil || len(f.groupBy) == 0 {
+		return nil
+	}
+	return append([]Attribute(nil), f.groupBy...)
 }
 
 // Order returns the ORDER BY terms, nil when the query has none.
@@ -73,6 +84,18 @@ func (f *Filter) String() string {
 	var b strings.Builder
 	if f.expr != nil {
 		f.expr.writeTo(&b)
+	}
+	if len(f.groupBy) > 0 {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString("GROUP BY ")
+		for i, a := range f.groupBy {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(quoteIdent(a.Name))
+		}
 	}
 	if len(f.order) > 0 {
 		if b.Len() > 0 {

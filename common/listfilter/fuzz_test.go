@@ -49,6 +49,7 @@ func FuzzParse(f *testing.F) {
 		require.Equal(t, canonical, second.String(), "query %q", query)
 		require.Equal(t, first.Expr(), second.Expr(), "query %q", query)
 		require.Equal(t, first.Order(), second.Order(), "query %q", query)
+		require.Equal(t, first.GroupBy(), second.GroupBy(), "query %q", query)
 		for _, a := range recs {
 			require.Equal(t, first.Match(a), second.Match(a), "query %q", query)
 			for _, b := range recs {

@@ -21,6 +21,9 @@ var parseCases = []struct {
 	{"order by", "ExecutionStatus != 'Completed' ORDER BY StartTime DESC",
 		"ExecutionStatus != 'Completed' ORDER BY StartTime DESC"},
 	{"order by only", "order by StartTime", "ORDER BY StartTime ASC"},
+	{"group by", "WorkflowType = 'A' group by ExecutionStatus", "WorkflowType = 'A' GROUP BY ExecutionStatus"},
+	{"group by only", "GROUP BY ExecutionStatus", "GROUP BY ExecutionStatus"},
+	{"group and order by", "GROUP BY ExecutionStatus ORDER BY StartTime", "GROUP BY ExecutionStatus ORDER BY StartTime ASC"},
 	{"order by many", "ORDER BY WorkflowType asc, StartTime desc, CustomIntField",
 		"ORDER BY WorkflowType ASC, StartTime DESC, CustomIntField ASC"},
 	{"between", "CloseTime BETWEEN '2024-01-01T00:00:00Z' AND '2024-02-01T00:00:00Z'",
@@ -115,6 +118,7 @@ func TestParseCanonical(t *testing.T) {
 			require.Equal(t, tc.want, again.String())
 			require.Equal(t, f.Expr(), again.Expr())
 			require.Equal(t, f.Order(), again.Order())
+			require.Equal(t, f.GroupBy(), again.GroupBy())
 		})
 	}
 }
@@ -209,9 +213,9 @@ var errorCases = []struct {
 	{"dangling or", "WorkflowId = 'x' OR ORDER BY RunId", `expected search attribute name but found keyword ORDER`},
 	{"leading and", "AND WorkflowId = 'x'", "expected search attribute name but found keyword AND (quote an attribute with that name in backquotes: `AND`) at position 1"},
 	{"unclosed paren", "(WorkflowId = 'x'", `expected ")" to close "(" at position 1 but found end of query at position 18`},
-	{"extra paren", "WorkflowId = 'x')", `expected AND, OR, ORDER BY or end of query but found ")" at position 17`},
+	{"extra paren", "WorkflowId = 'x')", `expected AND, OR, GROUP BY, ORDER BY or end of query but found ")" at position 17`},
 	{"empty parens", "()", `empty parentheses at position 2`},
-	{"juxtaposed", "WorkflowId = 'x' WorkflowType = 'y'", `expected AND, OR, ORDER BY or end of query but found identifier "WorkflowType" at position 18`},
+	{"juxtaposed", "WorkflowId = 'x' WorkflowType = 'y'", `expected AND, OR, GROUP BY, ORDER BY or end of query but found identifier "WorkflowType" at position 18`},
 	{"unterminated string", "WorkflowId = 'x", `unterminated string at position 14`},
 	{"unterminated escape", `WorkflowId = 'x\'`, `unterminated string`},
 	{"empty in", "WorkflowId IN ()", `expected value after "IN" but found ")"`},
@@ -237,7 +241,11 @@ var errorCases = []struct {
 	{"order by unknown", "ORDER BY Foo", `unknown search attribute "Foo" at position 10`},
 	{"order by junk", "ORDER BY StartTime DESC WorkflowId", `expected "," or end of query but found identifier "WorkflowId"`},
 	{"order by trailing comma", "ORDER BY StartTime,", `expected search attribute name after ORDER BY but found end of query`},
-	{"group by", "ExecutionStatus = 'Running' GROUP BY ExecutionStatus", `GROUP is not supported at position 29`},
+	{"group by other", "WorkflowType = 'x' GROUP BY WorkflowType", `GROUP BY is only supported for ExecutionStatus, not "WorkflowType" at position 29`},
+	{"group by custom", "GROUP BY CustomKeywordField", `GROUP BY is only supported for ExecutionStatus, not "CustomKeywordField"`},
+	{"group by twice", "GROUP BY ExecutionStatus, ExecutionStatus", `"ExecutionStatus" appears twice in GROUP BY`},
+	{"group without by", "GROUP ExecutionStatus", `expected BY after GROUP but found identifier "ExecutionStatus"`},
+	{"group by after order by", "ORDER BY StartTime GROUP BY ExecutionStatus", `GROUP BY must come before ORDER BY`},
 	{"limit", "WorkflowId = 'x' LIMIT 10", `LIMIT is not supported`},
 	{"unsupported type", "BadType = 'x'", `search attribute "BadType" has unsupported type Unspecified`},
 	{"bad character", "WorkflowId = 'x' # comment", `unexpected character '#' at position 18`},

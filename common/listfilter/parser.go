@@ -20,8 +20,13 @@ func Parse(query string, sa SearchAttributeTypes) (*Filter, error) {
 	}
 	p := &parser{src: query, toks: toks, sa: sa}
 	f := &Filter{}
-	if !p.at(tokEOF) && !p.atKeyword("ORDER") {
+	if !p.at(tokEOF) && !p.atKeyword("ORDER") && !p.atKeyword("GROUP") {
 		if f.expr, err = p.parseOr(); err != nil {
+			return nil, err
+		}
+	}
+	if p.atKeyword("GROUP") {
+		if f.groupBy, err = p.parseGroupBy(); err != nil {
 			return nil, err
 		}
 	}
@@ -33,12 +38,16 @@ func Parse(query string, sa SearchAttributeTypes) (*Filter, error) {
 	if !p.at(tokEOF) {
 		t := p.peek()
 		switch {
-		case isKeywordTok(t, "GROUP"), isKeywordTok(t, "LIMIT"):
+		case isKeywordTok(t, "LIMIT"):
 			return nil, p.errAt(t, "%s is not supported", strings.ToUpper(t.text))
-		case f.order != nil:
+		case isKeywordTok(t, "GROUP") && f.order != nil:
+			return nil, p.errAt(t, "GROUP BY must come before ORDER BY")
+		case isKeywordTok(t, "GROUP"):
+			return nil, p.errAt(t, "only one GROUP BY is allowed")
+		case f.order != nil || f.groupBy != nil:
 			return nil, p.errAt(t, "expected \",\" or end of query but found %s", describe(t))
 		}
-		return nil, p.errAt(t, "expected AND, OR, ORDER BY or end of query but found %s", describe(t))
+		return nil, p.errAt(t, "expected AND, OR, GROUP BY, ORDER BY or end of query but found %s", describe(t))
 	}
 	return f, nil
 }
@@ -351,6 +360,36 @@ func (p *parser) parseOrderBy() ([]OrderTerm, error) {
 		terms = append(terms, term)
 		if !p.at(tokComma) {
 			return terms, nil
+		}
+		p.next()
+	}
+}
+
+// parseGroupBy: GROUP BY attribute { "," attribute }. As in Temporal, only
+// ExecutionStatus can be grouped by.
+func (p *parser) parseGroupBy() ([]Attribute, error) {
+	p.next() // GROUP
+	if t := p.next(); !isKeywordTok(t, "BY") {
+		return nil, p.errAt(t, "expected BY after GROUP but found %s", describe(t))
+	}
+	var attrs []Attribute
+	for {
+		t := p.peek()
+		attr, err := p.parseAttribute("search attribute name after GROUP BY")
+		if err != nil {
+			return nil, err
+		}
+		if !attr.System || attr.Name != attrExecutionStatus {
+			return nil, p.errAt(t, "GROUP BY is only supported for %s, not %s", attrExecutionStatus, strconv.Quote(attr.Name))
+		}
+		for _, a := range attrs {
+			if a == attr {
+				return nil, p.errAt(t, "%s appears twice in GROUP BY", strconv.Quote(attr.Name))
+			}
+		}
+		attrs = append(attrs, attr)
+		if !p.at(tokComma) {
+			return attrs, nil
 		}
 		p.next()
 	}

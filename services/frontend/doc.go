@@ -28,7 +28,17 @@
 //     every write.
 //   - Custom search attributes live in the namespace record, in
 //     NamespaceConfig.custom_search_attribute_aliases keyed by a field name
-//     whose prefix encodes the type (searchattributes.go).
+//     whose prefix encodes the type (searchattributes.go,
+//     common/searchattribute). Start and signal-with-start requests may
+//     set only custom and predefined attributes, with values of their
+//     type, within the size limits; history checks commands by the same
+//     rules.
+//   - Visibility answers (List, Scan, the legacy lists) carry every
+//     search attribute's type in its payload's "type" metadata, and never
+//     a nil memo or search attributes; queries are parsed against the
+//     namespace's current attributes, so a removed attribute is an
+//     InvalidArgument. CountWorkflowExecutions groups by ExecutionStatus
+//     only; lists refuse GROUP BY.
 //   - Task tokens are marshaled TaskToken / QueryTaskToken messages; the
 //     namespace of a token-carrying request must be the token's.
 //   - Workflow updates (UpdateWorkflowExecution, PollWorkflowExecutionUpdate

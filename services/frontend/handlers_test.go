@@ -400,7 +400,7 @@ func TestSystemInfo(t *testing.T) {
 	require.True(t, c.GetSdkMetadata())
 	require.False(t, c.GetSupportsSchedules())
 	require.True(t, c.GetEagerWorkflowStart())
-	require.False(t, c.GetCountGroupByExecutionStatus())
+	require.True(t, c.GetCountGroupByExecutionStatus())
 	require.False(t, c.GetBuildIdBasedVersioning())
 
 	ci, err := env.svc.GetClusterInfo(context.Background(), &workflowservice.GetClusterInfoRequest{})

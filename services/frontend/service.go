@@ -235,7 +235,7 @@ func (s *Service) GetSystemInfo(context.Context, *workflowservice.GetSystemInfoR
 			UpsertMemo:                      true,
 			EagerWorkflowStart:              true,
 			SdkMetadata:                     true,
-			CountGroupByExecutionStatus:     false,
+			CountGroupByExecutionStatus:     true,
 			Nexus:                           false,
 		},
 	}, nil

@@ -2,8 +2,11 @@ package frontend
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	filterpb "go.temporal.io/api/filter/v1"
 	"go.temporal.io/api/serviceerror"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/meridian-dev/meridian/common/listfilter"
 	"github.com/meridian-dev/meridian/common/namespace"
+	"github.com/meridian-dev/meridian/common/searchattribute"
 	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 )
@@ -63,24 +67,33 @@ func (s *Service) listByQuery(ctx context.Context, nsName, query string, pageSiz
 		if f, err = parseQuery(ns, query); err != nil {
 			return nil, nil, err
 		}
+		if f.GroupBy() != nil {
+			return nil, nil, serviceerror.NewInvalidArgument("invalid query: GROUP BY is only supported in CountWorkflowExecutions")
+		}
 		req.Filter = f
 		req.Less = f.OrderBy()
 	}
 	req.Filter = hideDivisions(req.Filter, f)
-	return s.list(ctx, req)
+	return s.listIn(ctx, ns, req)
 }
 
-func (s *Service) list(ctx context.Context, req *persistence.ListWorkflowExecutionsRequest) ([]*workflowpb.WorkflowExecutionInfo, []byte, error) {
+// listIn lists the records of ns that req selects.
+func (s *Service) listIn(ctx context.Context, ns *namespace.Entry, req *persistence.ListWorkflowExecutionsRequest) ([]*workflowpb.WorkflowExecutionInfo, []byte, error) {
 	recs, next, err := s.visibility.ListWorkflowExecutions(ctx, req)
 	if err != nil {
 		return nil, nil, storeError("visibility store", err)
 	}
-	return executionInfos(recs), next, nil
+	return executionInfos(recs, namespaceSearchAttributes(ns)), next, nil
+}
+
+// namespaceSearchAttributes returns the custom search attributes of ns.
+func namespaceSearchAttributes(ns *namespace.Entry) searchattribute.Types {
+	return searchattribute.FromAliases(ns.Detail().GetConfig().GetCustomSearchAttributeAliases())
 }
 
 // parseQuery parses a visibility query for namespace ns.
 func parseQuery(ns *namespace.Entry, query string) (*listfilter.Filter, error) {
-	f, err := listfilter.Parse(query, customSearchAttributes(ns.Detail().GetConfig().GetCustomSearchAttributeAliases()))
+	f, err := listfilter.Parse(query, listfilter.SearchAttributeTypes(namespaceSearchAttributes(ns)))
 	if err != nil {
 		msg := err.Error()
 		if !strings.HasPrefix(msg, "invalid query") {
@@ -91,19 +104,31 @@ func parseQuery(ns *namespace.Entry, query string) (*listfilter.Filter, error) {
 	return f, nil
 }
 
-// executionInfos maps visibility records to the API's execution infos.
-func executionInfos(recs []*persistencepb.VisibilityRecord) []*workflowpb.WorkflowExecutionInfo {
+// executionInfos maps visibility records to the API's execution infos,
+// with each search attribute's type (custom: the namespace's attributes)
+// in its payload's "type" metadata, which the SDKs decode typed values by.
+func executionInfos(recs []*persistencepb.VisibilityRecord, custom searchattribute.Types) []*workflowpb.WorkflowExecutionInfo {
 	out := make([]*workflowpb.WorkflowExecutionInfo, 0, len(recs))
 	for _, r := range recs {
 		if info := r.GetInfo(); info != nil {
+			info.SearchAttributes = searchattribute.WithTypes(info.GetSearchAttributes(), custom)
+			// Never nil, as in Temporal (SDK helpers read their fields).
+			if info.SearchAttributes == nil {
+				info.SearchAttributes = &commonpb.SearchAttributes{}
+			}
+			if info.Memo == nil {
+				info.Memo = &commonpb.Memo{}
+			}
 			out = append(out, info)
 		}
 	}
 	return out
 }
 
-// CountWorkflowExecutions counts runs matching a query. GROUP BY is not
-// supported (capability count_group_by_execution_status is false).
+// CountWorkflowExecutions counts runs matching a query. With GROUP BY
+// ExecutionStatus (the only grouping Temporal supports) it also returns
+// one group per status that has runs, in status order, each named by the
+// status ("Running") as a Keyword payload.
 func (s *Service) CountWorkflowExecutions(ctx context.Context, req *workflowservice.CountWorkflowExecutionsRequest) (*workflowservice.CountWorkflowExecutionsResponse, error) {
 	if err := s.v.countWorkflowExecutions(req); err != nil {
 		return nil, err
@@ -112,22 +137,69 @@ func (s *Service) CountWorkflowExecutions(ctx context.Context, req *workflowserv
 	if err != nil {
 		return nil, err
 	}
-	var (
-		filter persistence.VisibilityFilter
-		f      *listfilter.Filter
-	)
+	var f *listfilter.Filter
 	if strings.TrimSpace(req.GetQuery()) != "" {
 		if f, err = parseQuery(ns, req.GetQuery()); err != nil {
 			return nil, err
 		}
-		filter = f
 	}
-	filter = hideDivisions(filter, f)
-	n, err := s.visibility.CountWorkflowExecutions(ctx, ns.ID(), filter)
+	var vf persistence.VisibilityFilter
+	if f != nil {
+		vf = f
+	}
+	vf = hideDivisions(vf, f)
+	if f.GroupBy() != nil {
+		return s.countByStatus(ctx, ns, vf)
+	}
+	n, err := s.visibility.CountWorkflowExecutions(ctx, ns.ID(), vf)
 	if err != nil {
 		return nil, storeError("visibility store", err)
 	}
 	return &workflowservice.CountWorkflowExecutionsResponse{Count: n}, nil
+}
+
+// countByStatus answers a count grouped by ExecutionStatus. It reads the
+// matching records in one unpaged list (the stores scan the namespace for
+// a count too) and groups them here.
+func (s *Service) countByStatus(ctx context.Context, ns *namespace.Entry, filter persistence.VisibilityFilter) (*workflowservice.CountWorkflowExecutionsResponse, error) {
+	recs, _, err := s.visibility.ListWorkflowExecutions(ctx, &persistence.ListWorkflowExecutionsRequest{
+		NamespaceID: ns.ID(),
+		Filter:      filter,
+		Less:        noOrder,
+		PageSize:    0, // every matching record
+	})
+	if err != nil {
+		return nil, storeError("visibility store", err)
+	}
+	counts := map[enumspb.WorkflowExecutionStatus]int64{}
+	for _, r := range recs {
+		counts[r.GetInfo().GetStatus()]++
+	}
+	statuses := make([]enumspb.WorkflowExecutionStatus, 0, len(counts))
+	for st := range counts {
+		statuses = append(statuses, st)
+	}
+	slices.Sort(statuses)
+	resp := &workflowservice.CountWorkflowExecutionsResponse{Count: int64(len(recs))}
+	for _, st := range statuses {
+		resp.Groups = append(resp.Groups, &workflowservice.CountWorkflowExecutionsResponse_AggregationGroup{
+			GroupValues: []*commonpb.Payload{keywordPayload(st.String())},
+			Count:       counts[st],
+		})
+	}
+	return resp, nil
+}
+
+// noOrder leaves records in scan order: a grouped count needs no sort.
+func noOrder(_, _ *persistencepb.VisibilityRecord) bool { return false }
+
+// keywordPayload encodes s as Temporal encodes a Keyword value.
+func keywordPayload(s string) *commonpb.Payload {
+	data, _ := json.Marshal(s) // a string always marshals
+	return &commonpb.Payload{
+		Metadata: map[string][]byte{"encoding": []byte("json/plain"), "type": []byte(searchattribute.ShortTypeName(enumspb.INDEXED_VALUE_TYPE_KEYWORD))},
+		Data:     data,
+	}
 }
 
 // ListOpenWorkflowExecutions lists running workflows, newest start first,
@@ -146,7 +218,7 @@ func (s *Service) ListOpenWorkflowExecutions(ctx context.Context, req *workflows
 		execution: req.GetExecutionFilter(),
 		typeName:  req.GetTypeFilter().GetName(),
 	}
-	infos, next, err := s.list(ctx, &persistence.ListWorkflowExecutionsRequest{
+	infos, next, err := s.listIn(ctx, ns, &persistence.ListWorkflowExecutionsRequest{
 		NamespaceID:   ns.ID(),
 		Filter:        hideDivisions(f, nil),
 		PageSize:      clampPageSize(int(req.GetMaximumPageSize()), s.cfg.DefaultVisibilityPageSize, s.cfg.MaxVisibilityPageSize),
@@ -177,7 +249,7 @@ func (s *Service) ListClosedWorkflowExecutions(ctx context.Context, req *workflo
 	if sf := req.GetStatusFilter(); sf != nil {
 		f.status = sf.GetStatus()
 	}
-	infos, next, err := s.list(ctx, &persistence.ListWorkflowExecutionsRequest{
+	infos, next, err := s.listIn(ctx, ns, &persistence.ListWorkflowExecutionsRequest{
 		NamespaceID:   ns.ID(),
 		Filter:        hideDivisions(f, nil),
 		Less:          closedFirst,

@@ -72,7 +72,7 @@ func TestListWorkflowExecutions(t *testing.T) {
 	})
 	require.NoError(t, err)
 	seedVisibility(t, env, env.defaultID, []visRun{
-		{wf: "a", typ: "Order", status: running, start: 1, sa: map[string]*commonpb.Payload{"CustomerId": jsonPayload(`"c-1"`, "Keyword")}},
+		{wf: "a", typ: "Order", status: running, start: 1, sa: map[string]*commonpb.Payload{"CustomerId": jsonPayload(`"c-1"`, "")}},
 		{wf: "b", typ: "Order", status: completed, start: 2, close: 10},
 		{wf: "c", typ: "Invoice", status: failed, start: 3, close: 5},
 		{wf: "d", typ: "Invoice", status: running, start: 4},
@@ -116,12 +116,33 @@ func TestListWorkflowExecutions(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(4), count.GetCount())
 
-	for _, bad := range []string{"WorkflowType =", "Nope = 'x'", "CustomerId = 'x' GROUP BY ExecutionStatus"} {
+	for _, bad := range []string{"WorkflowType =", "Nope = 'x'", "CustomerId = 'x' GROUP BY WorkflowType"} {
 		_, err = env.svc.ListWorkflowExecutions(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: bad})
 		requireInvalid(t, err, "invalid query: ")
 		_, err = env.svc.CountWorkflowExecutions(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default", Query: bad})
 		requireInvalid(t, err, "invalid query: ")
 	}
+	// Only counts group.
+	_, err = env.svc.ListWorkflowExecutions(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: "GROUP BY ExecutionStatus"})
+	requireInvalid(t, err, "invalid query: GROUP BY is only supported in CountWorkflowExecutions")
+	grouped, err := env.svc.CountWorkflowExecutions(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default", Query: "WorkflowId != 'b' GROUP BY ExecutionStatus"})
+	require.NoError(t, err)
+	require.Equal(t, int64(3), grouped.GetCount())
+	groups := map[string]int64{}
+	for _, g := range grouped.GetGroups() {
+		require.Len(t, g.GetGroupValues(), 1)
+		require.Equal(t, "Keyword", string(g.GetGroupValues()[0].GetMetadata()["type"]))
+		groups[string(g.GetGroupValues()[0].GetData())] = g.GetCount()
+	}
+	require.Equal(t, map[string]int64{`"Running"`: 2, `"Failed"`: 1}, groups)
+
+	// Results carry each search attribute's type for the SDKs.
+	resp, err := env.svc.ListWorkflowExecutions(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default", Query: "CustomerId = 'c-1'"})
+	require.NoError(t, err)
+	require.Len(t, resp.GetExecutions(), 1)
+	p := resp.GetExecutions()[0].GetSearchAttributes().GetIndexedFields()["CustomerId"]
+	require.Equal(t, "Keyword", string(p.GetMetadata()["type"]))
+	require.Equal(t, `"c-1"`, string(p.GetData()))
 	_, err = env.svc.ListWorkflowExecutions(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "missing"})
 	var nf *serviceerror.NamespaceNotFound
 	require.ErrorAs(t, err, &nf)

@@ -16,6 +16,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/meridian-dev/meridian/api/historyservice"
+	"github.com/meridian-dev/meridian/common/namespace"
+	"github.com/meridian-dev/meridian/common/searchattribute"
 	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 	"github.com/meridian-dev/meridian/services/history/workflow"
@@ -140,6 +142,73 @@ func (s *Service) commandNamespaces(ctx context.Context, cmds []*commandpb.Comma
 			out = map[string]string{}
 		}
 		out[name] = ns.ID()
+	}
+	return out, nil
+}
+
+// commandSearchAttributes returns, by namespace name, the custom search
+// attributes of the namespaces whose runs the commands set search
+// attributes on (the run's own for upserts and continue-as-new, the
+// child's for child starts), for the core to check them; nil when no
+// command sets any. The namespace records come from the registry, which
+// caches them.
+func (s *Service) commandSearchAttributes(ctx context.Context, namespaceID string, cmds []*commandpb.Command) (map[string]searchattribute.Types, error) {
+	var out map[string]searchattribute.Types
+	add := func(ns *namespace.Entry) {
+		if out == nil {
+			out = map[string]searchattribute.Types{}
+		}
+		out[ns.Name()] = searchattribute.FromAliases(ns.Detail().GetConfig().GetCustomSearchAttributeAliases())
+	}
+	haveOwn := false
+	own := func() error {
+		if haveOwn {
+			return nil
+		}
+		ns, err := s.deps.Namespaces.GetByID(ctx, namespaceID)
+		if err != nil {
+			return err
+		}
+		add(ns)
+		haveOwn = true
+		return nil
+	}
+	for _, c := range cmds {
+		switch c.GetCommandType() {
+		case enumspb.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+			if err := own(); err != nil {
+				return nil, err
+			}
+		case enumspb.COMMAND_TYPE_CONTINUE_AS_NEW_WORKFLOW_EXECUTION:
+			if c.GetContinueAsNewWorkflowExecutionCommandAttributes().GetSearchAttributes() != nil {
+				if err := own(); err != nil {
+					return nil, err
+				}
+			}
+		case enumspb.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
+			a := c.GetStartChildWorkflowExecutionCommandAttributes()
+			if a.GetSearchAttributes() == nil {
+				continue
+			}
+			if err := own(); err != nil {
+				return nil, err
+			}
+			name := a.GetNamespace() //nolint:staticcheck // SDKs still name the child's namespace here
+			if name == "" {
+				continue
+			}
+			if _, done := out[name]; done {
+				continue
+			}
+			ns, err := s.deps.Namespaces.GetByName(ctx, name)
+			if isNamespaceNotFound(err) {
+				continue // the core rejects the command
+			}
+			if err != nil {
+				return nil, err
+			}
+			add(ns)
+		}
 	}
 	return out, nil
 }

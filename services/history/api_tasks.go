@@ -178,11 +178,16 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 	if err != nil {
 		return nil, err
 	}
+	saTypes, err := s.commandSearchAttributes(ctx, req.NamespaceId, req.Request.GetCommands())
+	if err != nil {
+		return nil, err
+	}
 	err = sh.transact(ctx, k, func(rc *runContext, ms *workflow.MutableState) error {
 		if err := workflowTaskFor(ms, req.Token); err != nil {
 			return err
 		}
 		ms.In.NamespaceIDs = nsIDs
+		ms.In.SearchAttributes = saTypes
 		ms.In.UndeliveredUpdates = rc.updates.undelivered(req.Token.StartedEventId)
 		if closesRun(req.Request.GetCommands()) {
 			if err := sh.prepareClose(ctx, k, ms); err != nil {
@@ -192,7 +197,7 @@ func (s *Service) RespondWorkflowTaskCompleted(ctx context.Context, req *history
 		res = ms.CompleteWorkflowTask(req.Request, workflow.Limits{
 			BlobSizeLimit: s.cfg.BlobSizeLimit, MaxPendingActivities: s.cfg.MaxPendingActivities,
 			MaxPendingChildWorkflows: s.cfg.MaxPendingChildWorkflows, MaxPendingSignals: s.cfg.MaxPendingSignals,
-			MaxPendingCancelRequests: s.cfg.MaxPendingCancelRequests,
+			MaxPendingCancelRequests: s.cfg.MaxPendingCancelRequests, SearchAttributes: s.cfg.SearchAttributes,
 		})
 		if !res.Failed {
 			activities = startEagerActivities(ms, req.Request.GetCommands(), req.Request.GetIdentity(), s.cfg.MaxEagerActivitiesPerTask)

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/meridian-dev/meridian/api/historyservice"
+	"github.com/meridian-dev/meridian/common/searchattribute"
 	"github.com/meridian-dev/meridian/persistence"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 	"github.com/meridian-dev/meridian/services/history/workflow"
@@ -187,6 +188,23 @@ func (s *Service) DescribeWorkflowExecution(ctx context.Context, req *historyser
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Each search attribute's type travels in its payload, as in lists:
+	// the SDKs decode typed search attributes by it. Memo and search
+	// attributes are never nil, as in Temporal: the Go SDK's
+	// DescribeWorkflow reads their fields without a nil check.
+	ns, err := s.deps.Namespaces.GetByID(ctx, req.NamespaceId)
+	if err != nil {
+		return nil, err
+	}
+	info := resp.WorkflowExecutionInfo
+	info.SearchAttributes = searchattribute.WithTypes(info.SearchAttributes,
+		searchattribute.FromAliases(ns.Detail().GetConfig().GetCustomSearchAttributeAliases()))
+	if info.SearchAttributes == nil {
+		info.SearchAttributes = &commonpb.SearchAttributes{}
+	}
+	if info.Memo == nil {
+		info.Memo = &commonpb.Memo{}
 	}
 	return &historyservice.DescribeWorkflowExecutionResponse{Response: resp}, nil
 }

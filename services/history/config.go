@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/meridian-dev/meridian/common/searchattribute"
 	"github.com/meridian-dev/meridian/services/history/queues"
 )
 
@@ -30,6 +31,11 @@ type Config struct {
 	// MaxPendingCancelRequests per run: cancellation requests to other
 	// workflows not yet delivered. Default 2,000 (Temporal's).
 	MaxPendingCancelRequests int
+	// SearchAttributes bounds a run's search attributes set by commands
+	// (upserts, child starts, continue-as-new). Default: Temporal's 100
+	// attributes, 2 KiB per value, 40 KiB in all (the frontend's limits
+	// for start requests).
+	SearchAttributes searchattribute.Limits
 	// MaxInFlightUpdates per run: updates admitted or accepted and not yet
 	// completed. Default 10 (Temporal's); more answer ResourceExhausted.
 	MaxInFlightUpdates int
@@ -72,6 +78,7 @@ func DefaultConfig() Config {
 		MaxPendingChildWorkflows:  2000,
 		MaxPendingSignals:         2000,
 		MaxPendingCancelRequests:  2000,
+		SearchAttributes:          searchattribute.DefaultLimits(),
 		MaxInFlightUpdates:        10,
 		MaxTotalUpdates:           2000,
 		LongPollTimeout:           60 * time.Second,
@@ -110,6 +117,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxPendingCancelRequests == 0 {
 		c.MaxPendingCancelRequests = d.MaxPendingCancelRequests
 	}
+	c.SearchAttributes = c.SearchAttributes.WithDefaults()
 	if c.MaxInFlightUpdates == 0 {
 		c.MaxInFlightUpdates = d.MaxInFlightUpdates
 	}

@@ -337,6 +337,12 @@ func (m *MutableState) validateContinueAsNew(a *commandpb.ContinueAsNewWorkflowE
 	if err := validateCron(a.CronSchedule); err != "" {
 		return badCommand(cause, "%s", err)
 	}
+	if a.SearchAttributes != nil {
+		// The new run gets these instead of the current run's.
+		if _, err := m.checkSearchAttributes(m.In.Namespace, a.SearchAttributes, nil, limits); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

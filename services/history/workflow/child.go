@@ -52,8 +52,14 @@ func (m *MutableState) validateStartChild(a *commandpb.StartChildWorkflowExecuti
 	case limits.BlobSizeLimit > 0 && payloadsSize(a.Input) > limits.BlobSizeLimit:
 		return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_PAYLOADS_TOO_LARGE, "StartChildWorkflowExecutionCommandAttributes.Input exceeds size limit.")
 	}
-	if _, _, ok := m.targetNamespace(a.Namespace); !ok { //nolint:staticcheck // SDKs still name the child's namespace here
+	nsName, _, ok := m.targetNamespace(a.Namespace) //nolint:staticcheck // SDKs still name the child's namespace here
+	if !ok {
 		return badCommand(cause, "Namespace %q not found.", a.Namespace) //nolint:staticcheck // as above
+	}
+	if a.SearchAttributes != nil {
+		if _, err := m.checkSearchAttributes(nsName, a.SearchAttributes, nil, limits); err != nil {
+			return err
+		}
 	}
 	if err := validateRetryPolicy(a.RetryPolicy); err != "" {
 		return badCommand(cause, "%s", err)

@@ -11,6 +11,7 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/meridian-dev/meridian/common/searchattribute"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 )
 
@@ -25,6 +26,9 @@ type Limits struct {
 	MaxPendingChildWorkflows int
 	MaxPendingSignals        int
 	MaxPendingCancelRequests int
+	// SearchAttributes bounds the search attributes of a run (upserted,
+	// or given to a child or a continue-as-new run); zero fields: no limit.
+	SearchAttributes searchattribute.Limits
 }
 
 // CompletionResult says what a workflow task completion did.
@@ -130,6 +134,8 @@ func (m *MutableState) validateCommands(cmds []*commandpb.Command, limits Limits
 		activities[ai.ActivityId] = true
 	}
 	pending := len(m.S.ActivityInfos)
+	// The run's search attributes after the upserts validated so far.
+	searchAttrs := m.S.ExecutionInfo.GetSearchAttributes()
 	children, signals, cancels := len(m.S.ChildExecutionInfos), len(m.S.SignalInfos), len(m.S.RequestCancelInfos)
 	for i, c := range cmds {
 		if c == nil {
@@ -238,12 +244,27 @@ func (m *MutableState) validateCommands(cmds []*commandpb.Command, limits Limits
 				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_PAYLOADS_TOO_LARGE, "CompleteWorkflowExecutionCommandAttributes.Result exceeds size limit.")
 			}
 		case enumspb.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-			if c.GetUpsertWorkflowSearchAttributesCommandAttributes() == nil {
+			a := c.GetUpsertWorkflowSearchAttributesCommandAttributes()
+			switch {
+			case a == nil:
 				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, "UpsertWorkflowSearchAttributesCommandAttributes is not set on command.")
+			case len(a.GetSearchAttributes().GetIndexedFields()) == 0:
+				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_SEARCH_ATTRIBUTES, "IndexedFields is empty on command.")
 			}
+			merged, err := m.checkSearchAttributes(m.In.Namespace, a.GetSearchAttributes(), searchAttrs, limits)
+			if err != nil {
+				return err
+			}
+			searchAttrs = merged
 		case enumspb.COMMAND_TYPE_MODIFY_WORKFLOW_PROPERTIES:
-			if c.GetModifyWorkflowPropertiesCommandAttributes() == nil {
+			a := c.GetModifyWorkflowPropertiesCommandAttributes()
+			switch {
+			case a == nil:
 				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES, "ModifyWorkflowPropertiesCommandAttributes is not set on command.")
+			case a.GetUpsertedMemo() == nil:
+				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_BAD_MODIFY_WORKFLOW_PROPERTIES_ATTRIBUTES, "UpsertedMemo is not set on ModifyWorkflowPropertiesCommand.")
+			case limits.BlobSizeLimit > 0 && memoSize(a.GetUpsertedMemo()) > limits.BlobSizeLimit:
+				return badCommand(enumspb.WORKFLOW_TASK_FAILED_CAUSE_PAYLOADS_TOO_LARGE, "ModifyWorkflowPropertiesCommandAttributes.UpsertedMemo exceeds size limit.")
 			}
 		case enumspb.COMMAND_TYPE_PROTOCOL_MESSAGE:
 			// The message it names is checked with the others (planUpdates).
@@ -497,23 +518,18 @@ func payloadsSize(p *commonpb.Payloads) int {
 	return n
 }
 
+func memoSize(m *commonpb.Memo) int {
+	n := 0
+	for _, p := range m.GetFields() {
+		n += len(p.GetData())
+	}
+	return n
+}
+
+// mergeSearchAttributes upserts fields into cur; an empty payload (JSON
+// null, binary/null or no data) removes the attribute.
 func mergeSearchAttributes(cur *commonpb.SearchAttributes, fields map[string]*commonpb.Payload) *commonpb.SearchAttributes {
-	if len(fields) == 0 {
-		return cur
-	}
-	out := &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{}}
-	for k, v := range cur.GetIndexedFields() {
-		out.IndexedFields[k] = v
-	}
-	for k, v := range fields {
-		// An empty payload (JSON null or no data) removes the attribute.
-		if v == nil || len(v.Data) == 0 || string(v.Data) == "null" {
-			delete(out.IndexedFields, k)
-			continue
-		}
-		out.IndexedFields[k] = v
-	}
-	return out
+	return searchattribute.Merge(cur, fields)
 }
 
 func mergeMemo(cur *commonpb.Memo, fields map[string]*commonpb.Payload) *commonpb.Memo {

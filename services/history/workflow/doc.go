@@ -28,8 +28,14 @@
 //     (NextRun); the new run's WorkflowExecutionStarted links back to it and
 //     to its chain's first run (chain.go).
 //   - What the core cannot know itself (namespace names, the new run's ID,
-//     the run's start attributes, whether admitted updates wait) comes in
-//     as Inputs from the shell.
+//     the run's start attributes, whether admitted updates wait, the
+//     namespaces' custom search attributes) comes in as Inputs from the
+//     shell.
+//   - Search attributes a command sets (upsert, child start,
+//     continue-as-new) are predefined or custom attributes of the target
+//     namespace with values of their type, within Limits.SearchAttributes;
+//     otherwise the completion fails with BAD_SEARCH_ATTRIBUTES and
+//     changes nothing else (searchattributes.go).
 //   - A task started eagerly, in the transaction that scheduled it (the
 //     first workflow task of a run, an activity's first attempt), has no
 //     dispatch task or schedule-to-start timer but the start-to-close (and

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/meridian-dev/meridian/common/searchattribute"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 )
 
@@ -56,6 +57,12 @@ type Inputs struct {
 	// the in-flight workflow task did not carry: its completion schedules
 	// the next task to carry them.
 	UndeliveredUpdates bool
+	// SearchAttributes holds the custom search attributes of the run's
+	// namespace and of every namespace its commands name, by namespace
+	// name: commands that set search attributes are checked against them.
+	// A namespace missing here gets no name or type check (sizes are
+	// still checked); the shell supplies all of them.
+	SearchAttributes map[string]searchattribute.Types
 }
 
 // NeedsStartAttributes reports whether closing the run may start a retry

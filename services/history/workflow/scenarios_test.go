@@ -12,6 +12,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/meridian-dev/meridian/common/searchattribute"
 )
 
 // scenarios are the golden transcripts; see transcript_test.go.
@@ -40,6 +42,7 @@ var scenarios = []struct {
 	{"signal_with_start_delay", scenarioSignalWithStartDelay},
 	{"bad_commands", scenarioBadCommands},
 	{"markers_and_upserts", scenarioMarkersAndUpserts},
+	{"bad_search_attributes", scenarioBadSearchAttributes},
 	{"workflow_cancel_requested", scenarioWorkflowCancelRequested},
 	{"empty_completion_and_fail", scenarioEmptyCompletionAndFail},
 	{"failover_version", scenarioFailoverVersion},
@@ -530,7 +533,6 @@ func scenarioMarkersAndUpserts(h *harness) {
 	h.completeWorkflowTask(
 		upsertSearchAttributes(map[string]*commonpb.Payload{"CustomBoolField": payload(`true`), "CustomKeywordField": empty}),
 		modifyMemo(map[string]*commonpb.Payload{"a": empty}),
-		upsertSearchAttributes(map[string]*commonpb.Payload{}), // no fields: a no-op merge
 		completeWorkflow(`"done"`),
 	)
 }
@@ -608,4 +610,62 @@ func scenarioTimerIDReused(h *harness) {
 	h.completeWorkflowTask(startTimer("t1", 30*time.Second))
 	h.advance(30 * time.Second)
 	h.fireTimer("t1")
+}
+
+// scenarioBadSearchAttributes: commands that set search attributes the
+// namespace does not define, values of the wrong type, reserved names or
+// sizes past the limits fail the workflow task with BAD_SEARCH_ATTRIBUTES
+// and change nothing else; predefined attributes (TemporalChangeVersion,
+// which the SDK upserts without type metadata) are accepted.
+func scenarioBadSearchAttributes(h *harness) {
+	h.start("start workflow with a search attribute", StartParams{Request: startRequest(func(r *workflowservice.StartWorkflowExecutionRequest) {
+		r.SearchAttributes = &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{"CustomKeywordField": payload(`"x"`)}}
+	})})
+	limits := Limits{SearchAttributes: searchattribute.Limits{NumberOfKeys: 4, SizeOfValue: 80, TotalSize: 240}}
+	reject := func(cmds ...*commandpb.Command) {
+		h.t.Helper()
+		h.advance(time.Second)
+		h.pollWorkflowTask()
+		h.completeWorkflowTaskReq(&workflowservice.RespondWorkflowTaskCompletedRequest{Commands: cmds, Identity: wftWorker}, limits)
+	}
+	typed := func(data, typ string) *commonpb.Payload {
+		p := payload(data)
+		p.Metadata["type"] = []byte(typ)
+		return p
+	}
+	long := func(n int) string { return `"` + strings.Repeat("k", n) + `"` }
+	reject(upsertSearchAttributes(map[string]*commonpb.Payload{"Nope": payload(`"x"`)}))
+	reject(upsertSearchAttributes(map[string]*commonpb.Payload{"CustomIntField": payload(`"seven"`)}))
+	reject(upsertSearchAttributes(map[string]*commonpb.Payload{"CustomIntField": typed(`7`, "Keyword")}))
+	reject(upsertSearchAttributes(map[string]*commonpb.Payload{"WorkflowType": payload(`"x"`)}))
+	reject(upsertSearchAttributes(map[string]*commonpb.Payload{"CustomKeywordField": payload(long(80))}))
+	// Each upsert fits; together they pass the total (the run already
+	// holds CustomKeywordField).
+	reject(
+		upsertSearchAttributes(map[string]*commonpb.Payload{"CustomKeywordField": payload(long(40))}),
+		upsertSearchAttributes(map[string]*commonpb.Payload{"CustomIntField": payload(`1`), "CustomBoolField": payload(`true`)}),
+		upsertSearchAttributes(map[string]*commonpb.Payload{"TemporalChangeVersion": payload(`[` + long(30) + `]`)}),
+	)
+	// A child's attributes are checked against its own namespace.
+	reject(startChild("c1", "Child", func(a *commandpb.StartChildWorkflowExecutionCommandAttributes) {
+		a.Namespace = otherNamespace //nolint:staticcheck // the Go SDK still sets it
+		a.SearchAttributes = &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{"CustomKeywordField": payload(`"x"`)}}
+	}))
+	reject(continueAsNew(`"next"`, func(a *commandpb.ContinueAsNewWorkflowExecutionCommandAttributes) {
+		a.SearchAttributes = &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{"CustomBoolField": payload(`"yes"`)}}
+	}))
+	// Accepted: typed and untyped values, a predefined attribute, an
+	// unset, and a child with its namespace's attribute.
+	reject(
+		upsertSearchAttributes(map[string]*commonpb.Payload{
+			"CustomIntField":        typed(`7`, "Int"),
+			"CustomBoolField":       typed(`true`, "INDEXED_VALUE_TYPE_BOOL"),
+			"TemporalChangeVersion": payload(`["fix-1"]`),
+			"CustomKeywordField":    {Metadata: map[string][]byte{"encoding": []byte("binary/null")}},
+		}),
+		startChild("c2", "Child", func(a *commandpb.StartChildWorkflowExecutionCommandAttributes) {
+			a.Namespace = otherNamespace //nolint:staticcheck // the Go SDK still sets it
+			a.SearchAttributes = &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{"BillingKeyword": payload(`"b"`)}}
+		}),
+	)
 }

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/meridian-dev/meridian/common/searchattribute"
 	"github.com/meridian-dev/meridian/persistence/persistencepb"
 )
 
@@ -90,6 +91,14 @@ func (h *harness) inputs() Inputs {
 		in.Start = h.written[0].GetWorkflowExecutionStartedEventAttributes()
 	}
 	in.UndeliveredUpdates = h.undeliveredUpdates
+	in.SearchAttributes = map[string]searchattribute.Types{
+		testNamespace: {
+			"CustomKeywordField": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+			"CustomIntField":     enumspb.INDEXED_VALUE_TYPE_INT,
+			"CustomBoolField":    enumspb.INDEXED_VALUE_TYPE_BOOL,
+		},
+		otherNamespace: {"BillingKeyword": enumspb.INDEXED_VALUE_TYPE_KEYWORD},
+	}
 	return in
 }
 
