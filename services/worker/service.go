@@ -15,6 +15,7 @@ import (
 
 	"github.com/meridian-dev/meridian/common/clock"
 	"github.com/meridian-dev/meridian/common/schedule"
+	"github.com/meridian-dev/meridian/common/sdkzap"
 	"github.com/meridian-dev/meridian/services/worker/scheduler"
 )
 
@@ -215,7 +216,7 @@ func (s *Service) connect(ctx context.Context) (client.Client, error) {
 	c, err := client.DialContext(ctx, client.Options{
 		HostPort: s.cfg.FrontendAddress,
 		Identity: s.cfg.Identity,
-		Logger:   newSDKLogger(s.logger.Named("sdk")),
+		Logger:   sdkzap.New(s.logger.Named("sdk")),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to frontend %s: %w", s.cfg.FrontendAddress, err)
@@ -228,7 +229,7 @@ func (s *Service) startWorker(base client.Client, namespace string) (*nsWorker, 
 	c, err := client.NewClientFromExisting(base, client.Options{
 		Namespace: namespace,
 		Identity:  s.cfg.Identity,
-		Logger:    newSDKLogger(s.logger.Named("sdk").With(zap.String("namespace", namespace))),
+		Logger:    sdkzap.New(s.logger.Named("sdk").With(zap.String("namespace", namespace))),
 	})
 	if err != nil {
 		return nil, err

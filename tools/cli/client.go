@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/pflag"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
+
+	"github.com/meridian-dev/meridian/common/sdkzap"
 )
 
 // DefaultAddress is the frontend that operator commands talk to by default,
@@ -69,7 +71,7 @@ func (a *App) session(c *cobra.Command, f *clientFlags, namespace string) (*clie
 			HostPort:  f.address,
 			Namespace: namespace,
 			Identity:  fmt.Sprintf("meridian-cli@%s@%d", host, os.Getpid()),
-			Logger:    newSDKLogger(logger),
+			Logger:    sdkzap.New(logger),
 		},
 		logger: logger,
 		out:    &f.output,
