@@ -84,6 +84,13 @@ type ControllerConfig struct {
 	// HandoffPoll is how often the shard's record is read while waiting
 	// for a handoff. Default 25ms.
 	HandoffPoll time.Duration
+	// VerifyInterval is how often the records of the shards this host
+	// holds are read to check that no other host acquired them. A host
+	// learns that it lost a shard at its next write; an idle shard writes
+	// nothing, so without this check a host whose shard another host took
+	// (while their rings disagreed) and released again would go on
+	// believing it holds it, and nobody would serve it. Default 5s.
+	VerifyInterval time.Duration
 }
 
 // DefaultControllerConfig returns the defaults.
@@ -96,6 +103,7 @@ func DefaultControllerConfig() ControllerConfig {
 		RetryInterval:      2 * time.Second,
 		HandoffTimeout:     5 * time.Second,
 		HandoffPoll:        25 * time.Millisecond,
+		VerifyInterval:     5 * time.Second,
 	}
 }
 
@@ -122,6 +130,9 @@ func (c ControllerConfig) withDefaults() ControllerConfig {
 	if c.HandoffPoll == 0 {
 		c.HandoffPoll = d.HandoffPoll
 	}
+	if c.VerifyInterval == 0 {
+		c.VerifyInterval = d.VerifyInterval
+	}
 	return c
 }
 
@@ -142,6 +153,8 @@ func (c ControllerConfig) Validate() error {
 		return fmt.Errorf("history config: Controller.HandoffTimeout must not be negative, got %v", c.HandoffTimeout)
 	case c.HandoffPoll < 0:
 		return fmt.Errorf("history config: Controller.HandoffPoll must not be negative, got %v", c.HandoffPoll)
+	case c.VerifyInterval < 0:
+		return fmt.Errorf("history config: Controller.VerifyInterval must not be negative, got %v", c.VerifyInterval)
 	}
 	return nil
 }
@@ -323,6 +336,7 @@ func (c *controller) start(ctx context.Context) error {
 func (c *controller) loop(updates <-chan ShardAssignment, stopWatch func()) {
 	defer close(c.loopDone)
 	defer stopWatch()
+	nextVerify := c.clock.Now().Add(c.cfg.VerifyInterval)
 	for {
 		tick := c.clock.NewTimer(c.cfg.RetryInterval)
 		select {
@@ -343,7 +357,34 @@ func (c *controller) loop(updates <-chan ShardAssignment, stopWatch func()) {
 			return
 		}
 		tick.Stop()
+		if now := c.clock.Now(); !now.Before(nextVerify) {
+			nextVerify = now.Add(c.cfg.VerifyInterval)
+			c.verifyOwned()
+		}
 		c.reconcile()
+	}
+}
+
+// verifyOwned reads the record of every shard this host holds and drops
+// those another host acquired since (ControllerConfig.VerifyInterval), as
+// a failed write would. The reads run one after another: a few
+// milliseconds per shard, every few seconds.
+func (c *controller) verifyOwned() {
+	c.mu.Lock()
+	var held []*shard
+	for _, e := range c.shards {
+		if e.state == shardOwned {
+			held = append(held, e.sh)
+		}
+	}
+	c.mu.Unlock()
+	for _, sh := range held {
+		ctx, cancel := withClockTimeout(c.ctx, c.clock, c.cfg.AcquireTimeout)
+		sh.verifyRange(ctx)
+		cancel()
+		if c.ctx.Err() != nil {
+			return
+		}
 	}
 }
 

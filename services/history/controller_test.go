@@ -745,3 +745,33 @@ func TestControllerReleaseDrainsInFlight(t *testing.T) {
 	require.Equal(t, 1, count(history(t, b, ex), enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED))
 	require.Zero(t, counter(scopeA, metricShardOwnershipLost))
 }
+
+// A host whose idle shard another host acquired (and released again)
+// learns it from the periodic record check, without a write: it drops the
+// shard and, since the ring still gives it the shard, acquires it again
+// with a newer range.
+func TestControllerVerifiesIdleShards(t *testing.T) {
+	ctx := context.Background()
+	stores := newSharedStores(t)
+	r := newFakeRing("A")
+	scope := tally.NewTestScope("", nil)
+	a := newHost(t, stores, "A", r.source("A"), hostOptions{scope: scope, ctl: ControllerConfig{
+		RetryInterval: 20 * time.Millisecond, VerifyInterval: 50 * time.Millisecond,
+	}})
+	requireHeld(t, a, shardRange(1, 8))
+	held := rangeIDs(a)[3]
+
+	// Another host takes shard 3 behind A's back and lets it go.
+	info, err := stores.Shard.GetOrCreateShard(ctx, &persistencepb.ShardInfo{ShardId: 3})
+	require.NoError(t, err)
+	stolen := cloneShardInfo(info)
+	stolen.RangeId, stolen.Owner = info.RangeId+1, ""
+	require.NoError(t, stores.Shard.UpdateShard(ctx, stolen, info.RangeId))
+
+	require.Eventually(t, func() bool { return rangeIDs(a)[3] > stolen.RangeId }, settle, pollEvery,
+		"A should notice the lost shard and acquire it again (range %d, stolen at %d)", held, stolen.RangeId)
+	require.Equal(t, int64(1), counter(scope, metricShardOwnershipLost))
+	info, err = stores.Shard.GetOrCreateShard(ctx, &persistencepb.ShardInfo{ShardId: 3})
+	require.NoError(t, err)
+	require.Equal(t, "A", info.Owner)
+}

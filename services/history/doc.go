@@ -6,7 +6,9 @@
 //
 // Invariants:
 //   - A shard is used only while this host holds its range_id; any write that
-//     finds the range moved drops the shard at once (ownership lost).
+//     finds the range moved drops the shard at once (ownership lost), and
+//     so does the controller's periodic read of the records of the shards
+//     it holds (ControllerConfig.VerifyInterval), which catches idle ones.
 //   - The shard controller (controller.go) holds exactly the shards that
 //     Deps.Ownership assigns (all of them in a single-host region; a
 //     ring's share otherwise, ownership.go). A released shard takes no new

@@ -240,6 +240,24 @@ func (sh *shard) markReleased(ctx context.Context) error {
 	return sh.svc.deps.Stores.Shard.UpdateShard(ctx, next, next.RangeId)
 }
 
+// verifyRange reads the shard's record and drops the shard if another
+// host acquired it (a larger range_id). A failed read changes nothing.
+func (sh *shard) verifyRange(ctx context.Context) {
+	sh.mu.Lock()
+	mine := cloneShardInfo(sh.info)
+	sh.mu.Unlock()
+	stored, err := sh.svc.deps.Stores.Shard.GetOrCreateShard(ctx, mine)
+	if err != nil {
+		sh.svc.logger.Debug("reading the shard record to verify ownership failed", zap.Int32("shard", sh.id), zap.Error(err))
+		return
+	}
+	if stored.GetRangeId() > mine.GetRangeId() {
+		sh.handleWriteError(&persistence.ShardOwnershipLostError{
+			ShardID: sh.id, RangeID: mine.GetRangeId(), StoredRangeID: stored.GetRangeId(),
+		})
+	}
+}
+
 // handleWriteErrorLocked drops the shard when a write says another host owns it.
 func (sh *shard) handleWriteErrorLocked(err error) {
 	if persistence.IsShardOwnershipLost(err) && !sh.closed {
