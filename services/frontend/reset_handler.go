@@ -61,10 +61,7 @@ func (s *Service) DeleteWorkflowExecution(ctx context.Context, req *workflowserv
 // resetWorkflowExecution validates a ResetWorkflowExecutionRequest. That
 // the finish event is a workflow task's is checked against the history.
 func (v validator) resetWorkflowExecution(r *workflowservice.ResetWorkflowExecutionRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	if err := v.execution("WorkflowExecution", r.GetWorkflowExecution()); err != nil {
@@ -98,10 +95,7 @@ func (v validator) resetWorkflowExecution(r *workflowservice.ResetWorkflowExecut
 
 // deleteWorkflowExecution validates a DeleteWorkflowExecutionRequest.
 func (v validator) deleteWorkflowExecution(r *workflowservice.DeleteWorkflowExecutionRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	return v.execution("WorkflowExecution", r.GetWorkflowExecution())

@@ -56,14 +56,7 @@ func (s *Service) CreateSchedule(ctx context.Context, req *workflowservice.Creat
 	if err != nil {
 		return nil, err
 	}
-	if err := acceptsNewWorkflows(ns); err != nil {
-		return nil, err
-	}
-	aliases := ns.Detail().GetConfig().GetCustomSearchAttributeAliases()
-	if err := searchAttributeNames(ns.Name(), req.GetSearchAttributes(), aliases); err != nil {
-		return nil, err
-	}
-	if err := searchAttributeNames(ns.Name(), req.GetSchedule().GetAction().GetStartWorkflow().GetSearchAttributes(), aliases); err != nil {
+	if err := newWorkflowsIn(ns, req.GetSearchAttributes(), req.GetSchedule().GetAction().GetStartWorkflow().GetSearchAttributes()); err != nil {
 		return nil, err
 	}
 	if req.RequestId == "" {
@@ -213,8 +206,7 @@ func (s *Service) UpdateSchedule(ctx context.Context, req *workflowservice.Updat
 	if err != nil {
 		return nil, err
 	}
-	aliases := ns.Detail().GetConfig().GetCustomSearchAttributeAliases()
-	if err := searchAttributeNames(ns.Name(), req.GetSchedule().GetAction().GetStartWorkflow().GetSearchAttributes(), aliases); err != nil {
+	if err := searchAttributesIn(ns, req.GetSchedule().GetAction().GetStartWorkflow().GetSearchAttributes()); err != nil {
 		return nil, err
 	}
 	if err := s.updateScheduler(ctx, ns, req.GetScheduleId(), schedule.UpdateSchedule, req, req.GetRequestId(), req.GetIdentity()); err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/uber-go/tally/v4"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
@@ -191,6 +192,27 @@ func (s *Service) checkActive(e *namespace.Entry) error {
 func acceptsNewWorkflows(e *namespace.Entry) error {
 	if st := e.Detail().GetInfo().GetState(); st == enumspb.NAMESPACE_STATE_DEPRECATED {
 		return serviceerror.NewNamespaceInvalidState(e.Name(), st, []enumspb.NamespaceState{enumspb.NAMESPACE_STATE_REGISTERED})
+	}
+	return nil
+}
+
+// newWorkflowsIn checks that ns takes new workflows and that each set of
+// search attributes names attributes of ns.
+func newWorkflowsIn(ns *namespace.Entry, sas ...*commonpb.SearchAttributes) error {
+	if err := acceptsNewWorkflows(ns); err != nil {
+		return err
+	}
+	return searchAttributesIn(ns, sas...)
+}
+
+// searchAttributesIn checks that each set of search attributes names
+// attributes of ns (by name or by ns's aliases) with values of their type.
+func searchAttributesIn(ns *namespace.Entry, sas ...*commonpb.SearchAttributes) error {
+	aliases := ns.Detail().GetConfig().GetCustomSearchAttributeAliases()
+	for _, sa := range sas {
+		if err := searchAttributeNames(ns.Name(), sa, aliases); err != nil {
+			return err
+		}
 	}
 	return nil
 }

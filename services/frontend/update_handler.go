@@ -75,10 +75,7 @@ func (s *Service) ExecuteMultiOperation(ctx context.Context, req *workflowservic
 	if err != nil {
 		return nil, err
 	}
-	if err := acceptsNewWorkflows(ns); err != nil {
-		return nil, multiOpError(err, nil)
-	}
-	if err := searchAttributeNames(ns.Name(), start.GetSearchAttributes(), ns.Detail().GetConfig().GetCustomSearchAttributeAliases()); err != nil {
+	if err := newWorkflowsIn(ns, start.GetSearchAttributes()); err != nil {
 		return nil, multiOpError(err, nil)
 	}
 	if start.RequestId == "" {

@@ -44,6 +44,21 @@ func invalidArgf(format string, args ...any) error {
 	return serviceerror.NewInvalidArgument(fmt.Sprintf(format, args...))
 }
 
+// namespacedRequest is a request made in one namespace.
+type namespacedRequest interface {
+	proto.Message
+	GetNamespace() string
+}
+
+// request checks what every namespaced request starts with: that it is
+// set (a nil *Request in r counts as unset) and names a namespace.
+func (v validator) request(r namespacedRequest) error {
+	if !r.ProtoReflect().IsValid() {
+		return invalidArgf(msgRequestNil)
+	}
+	return v.namespace(r.GetNamespace())
+}
+
 // required checks that a string field is set and within MaxIDLength.
 func (v validator) required(field, value string) error {
 	if value == "" {

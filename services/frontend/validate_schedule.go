@@ -13,16 +13,23 @@ import (
 // Schedule requests. Field names follow the proto's Go spelling, with the
 // path into the schedule for nested fields ("Schedule.Spec.cron_string[0]").
 
-func (v validator) scheduleID(id string) error { return v.required("ScheduleId", id) }
+// scheduleNamed is a request on one schedule.
+type scheduleNamed interface {
+	namespacedRequest
+	GetScheduleId() string
+}
 
-func (v validator) createSchedule(r *workflowservice.CreateScheduleRequest) error {
-	if r == nil {
-		return invalidArgf(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+// scheduleRequest checks what every request on one schedule starts with:
+// that it is set and names a namespace and a schedule.
+func (v validator) scheduleRequest(r scheduleNamed) error {
+	if err := v.request(r); err != nil {
 		return err
 	}
-	if err := v.scheduleID(r.GetScheduleId()); err != nil {
+	return v.required("ScheduleId", r.GetScheduleId())
+}
+
+func (v validator) createSchedule(r *workflowservice.CreateScheduleRequest) error {
+	if err := v.scheduleRequest(r); err != nil {
 		return err
 	}
 	if err := v.length("RequestId", r.GetRequestId()); err != nil {
@@ -136,23 +143,11 @@ func (v validator) schedulePatch(field string, p *schedulepb.SchedulePatch) erro
 }
 
 func (v validator) describeSchedule(r *workflowservice.DescribeScheduleRequest) error {
-	if r == nil {
-		return invalidArgf(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
-		return err
-	}
-	return v.scheduleID(r.GetScheduleId())
+	return v.scheduleRequest(r)
 }
 
 func (v validator) updateSchedule(r *workflowservice.UpdateScheduleRequest) error {
-	if r == nil {
-		return invalidArgf(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
-		return err
-	}
-	if err := v.scheduleID(r.GetScheduleId()); err != nil {
+	if err := v.scheduleRequest(r); err != nil {
 		return err
 	}
 	if err := v.length("RequestId", r.GetRequestId()); err != nil {
@@ -165,13 +160,7 @@ func (v validator) updateSchedule(r *workflowservice.UpdateScheduleRequest) erro
 }
 
 func (v validator) patchSchedule(r *workflowservice.PatchScheduleRequest) error {
-	if r == nil {
-		return invalidArgf(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
-		return err
-	}
-	if err := v.scheduleID(r.GetScheduleId()); err != nil {
+	if err := v.scheduleRequest(r); err != nil {
 		return err
 	}
 	if err := v.length("RequestId", r.GetRequestId()); err != nil {
@@ -184,23 +173,11 @@ func (v validator) patchSchedule(r *workflowservice.PatchScheduleRequest) error 
 }
 
 func (v validator) deleteSchedule(r *workflowservice.DeleteScheduleRequest) error {
-	if r == nil {
-		return invalidArgf(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
-		return err
-	}
-	return v.scheduleID(r.GetScheduleId())
+	return v.scheduleRequest(r)
 }
 
 func (v validator) listScheduleMatchingTimes(r *workflowservice.ListScheduleMatchingTimesRequest) error {
-	if r == nil {
-		return invalidArgf(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
-		return err
-	}
-	if err := v.scheduleID(r.GetScheduleId()); err != nil {
+	if err := v.scheduleRequest(r); err != nil {
 		return err
 	}
 	if r.GetStartTime() == nil || r.GetEndTime() == nil {
@@ -213,10 +190,7 @@ func (v validator) listScheduleMatchingTimes(r *workflowservice.ListScheduleMatc
 }
 
 func (v validator) listSchedules(r *workflowservice.ListSchedulesRequest) error {
-	if r == nil {
-		return invalidArgf(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	return v.pageSize("MaximumPageSize", r.GetMaximumPageSize())

@@ -13,10 +13,7 @@ const msgMultiOpShape = "Operations have to be exactly [Start, Update]."
 
 // updateWorkflowExecution validates an UpdateWorkflowExecutionRequest.
 func (v validator) updateWorkflowExecution(r *workflowservice.UpdateWorkflowExecutionRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	if err := v.execution("WorkflowExecution", r.GetWorkflowExecution()); err != nil {
@@ -77,10 +74,7 @@ func normalizeWaitPolicy(r *workflowservice.UpdateWorkflowExecutionRequest) {
 
 // pollWorkflowExecutionUpdate validates a PollWorkflowExecutionUpdateRequest.
 func (v validator) pollWorkflowExecutionUpdate(r *workflowservice.PollWorkflowExecutionUpdateRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	ref := r.GetUpdateRef()
@@ -106,10 +100,7 @@ func (v validator) pollWorkflowExecutionUpdate(r *workflowservice.PollWorkflowEx
 // that operation's error and the other one aborted. Operations that name
 // no namespace were given the request's (fillMultiOpNamespaces).
 func (v validator) executeMultiOperation(r *workflowservice.ExecuteMultiOperationRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	ops := r.GetOperations()

@@ -143,10 +143,7 @@ func (v validator) signalWithStartWorkflowExecution(r *workflowservice.SignalWit
 
 // signalWorkflowExecution validates a SignalWorkflowExecutionRequest.
 func (v validator) signalWorkflowExecution(r *workflowservice.SignalWorkflowExecutionRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	if err := v.execution("WorkflowExecution", r.GetWorkflowExecution()); err != nil {
@@ -173,10 +170,7 @@ func (v validator) signalWorkflowExecution(r *workflowservice.SignalWorkflowExec
 // requestCancelWorkflowExecution validates a
 // RequestCancelWorkflowExecutionRequest.
 func (v validator) requestCancelWorkflowExecution(r *workflowservice.RequestCancelWorkflowExecutionRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	if err := v.execution("WorkflowExecution", r.GetWorkflowExecution()); err != nil {
@@ -196,10 +190,7 @@ func (v validator) requestCancelWorkflowExecution(r *workflowservice.RequestCanc
 
 // terminateWorkflowExecution validates a TerminateWorkflowExecutionRequest.
 func (v validator) terminateWorkflowExecution(r *workflowservice.TerminateWorkflowExecutionRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	if err := v.execution("WorkflowExecution", r.GetWorkflowExecution()); err != nil {
@@ -228,10 +219,7 @@ func (v validator) reason(s string) error {
 
 // describeWorkflowExecution validates a DescribeWorkflowExecutionRequest.
 func (v validator) describeWorkflowExecution(r *workflowservice.DescribeWorkflowExecutionRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	return v.execution("Execution", r.GetExecution())
@@ -240,10 +228,7 @@ func (v validator) describeWorkflowExecution(r *workflowservice.DescribeWorkflow
 // getWorkflowExecutionHistory validates a
 // GetWorkflowExecutionHistoryRequest.
 func (v validator) getWorkflowExecutionHistory(r *workflowservice.GetWorkflowExecutionHistoryRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	if err := v.execution("Execution", r.GetExecution()); err != nil {
@@ -257,10 +242,7 @@ func (v validator) getWorkflowExecutionHistory(r *workflowservice.GetWorkflowExe
 
 // queryWorkflow validates a QueryWorkflowRequest.
 func (v validator) queryWorkflow(r *workflowservice.QueryWorkflowRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	if err := v.execution("Execution", r.GetExecution()); err != nil {
@@ -285,10 +267,7 @@ func (v validator) queryWorkflow(r *workflowservice.QueryWorkflowRequest) error 
 
 // resetStickyTaskQueue validates a ResetStickyTaskQueueRequest.
 func (v validator) resetStickyTaskQueue(r *workflowservice.ResetStickyTaskQueueRequest) error {
-	if r == nil {
-		return serviceerror.NewInvalidArgument(msgRequestNil)
-	}
-	if err := v.namespace(r.GetNamespace()); err != nil {
+	if err := v.request(r); err != nil {
 		return err
 	}
 	return v.execution("Execution", r.GetExecution())

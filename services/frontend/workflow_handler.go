@@ -24,10 +24,7 @@ func (s *Service) StartWorkflowExecution(ctx context.Context, req *workflowservi
 	if err != nil {
 		return nil, err
 	}
-	if err := acceptsNewWorkflows(ns); err != nil {
-		return nil, err
-	}
-	if err := searchAttributeNames(ns.Name(), req.GetSearchAttributes(), ns.Detail().GetConfig().GetCustomSearchAttributeAliases()); err != nil {
+	if err := newWorkflowsIn(ns, req.GetSearchAttributes()); err != nil {
 		return nil, err
 	}
 	if req.RequestId == "" {
@@ -60,10 +57,7 @@ func (s *Service) SignalWithStartWorkflowExecution(ctx context.Context, req *wor
 	if err != nil {
 		return nil, err
 	}
-	if err := acceptsNewWorkflows(ns); err != nil {
-		return nil, err
-	}
-	if err := searchAttributeNames(ns.Name(), req.GetSearchAttributes(), ns.Detail().GetConfig().GetCustomSearchAttributeAliases()); err != nil {
+	if err := newWorkflowsIn(ns, req.GetSearchAttributes()); err != nil {
 		return nil, err
 	}
 	if req.RequestId == "" {

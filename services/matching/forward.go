@@ -66,20 +66,7 @@ func (m *taskQueueManager) takeForForward() *internalTask {
 	if m.stopping || m.waiters.Len() > 0 {
 		return nil
 	}
-	for len(m.buffer) > 0 {
-		t := m.buffer[0]
-		m.buffer[0] = nil
-		m.buffer = m.buffer[1:]
-		if len(m.buffer) <= m.cfg.BacklogBufferSize/2 && m.acks.readLevel < m.maxReadLevel {
-			m.signalRead()
-		}
-		if expired(t.info, now) {
-			m.dropExpiredLocked(t)
-			continue
-		}
-		return t
-	}
-	return nil
+	return m.takeBufferedLocked(now)
 }
 
 // requeueForwarded puts back a backlog task the root did not take: to a

@@ -41,6 +41,21 @@ func (m *taskQueueManager) nextTaskLocked(now time.Time) *internalTask {
 		t.elem = nil
 		return t
 	}
+	if t := m.takeBufferedLocked(now); t != nil {
+		return t
+	}
+	if e := m.syncWait.Front(); e != nil {
+		t := m.syncWait.Remove(e).(*internalTask)
+		t.elem = nil
+		return t
+	}
+	return nil
+}
+
+// takeBufferedLocked takes the oldest buffered backlog task, dropping
+// expired ones and asking the reader for more when the buffer runs half
+// empty; nil when the buffer holds none.
+func (m *taskQueueManager) takeBufferedLocked(now time.Time) *internalTask {
 	for len(m.buffer) > 0 {
 		t := m.buffer[0]
 		m.buffer[0] = nil
@@ -52,11 +67,6 @@ func (m *taskQueueManager) nextTaskLocked(now time.Time) *internalTask {
 			m.dropExpiredLocked(t)
 			continue
 		}
-		return t
-	}
-	if e := m.syncWait.Front(); e != nil {
-		t := m.syncWait.Remove(e).(*internalTask)
-		t.elem = nil
 		return t
 	}
 	return nil

@@ -29,6 +29,31 @@ func pollWait(cfg *Config, now time.Time, deadline time.Time, hasDeadline bool) 
 	return wait
 }
 
+// pollRequest is what both kinds of poll request carry besides the poll.
+type pollRequest interface {
+	GetNamespaceId() string
+	GetPartition() int32
+	GetForwardedFrom() int32
+	GetPollerId() string
+}
+
+// pollTarget resolves the partition of tq that req polls, checks where the
+// poll was forwarded from, and returns the poller ID: req's, or a new one.
+func pollTarget(req pollRequest, tq *taskqueuepb.TaskQueue, taskType enumspb.TaskQueueType) (partitionKey, enumspb.TaskQueueKind, string, error) {
+	key, kind, err := partitionOf("request.task_queue", req.GetNamespaceId(), tq, taskType, req.GetPartition())
+	if err != nil {
+		return partitionKey{}, 0, "", err
+	}
+	if err := validateForwardedFrom(key, kind, req.GetForwardedFrom()); err != nil {
+		return partitionKey{}, 0, "", err
+	}
+	pollerID := req.GetPollerId()
+	if pollerID == "" {
+		pollerID = uuid.NewString()
+	}
+	return key, kind, pollerID, nil
+}
+
 // startPoll acquires the partition and returns a context that ends when the
 // poll expires (or ctx ends). A sticky poll right after a positive backlog
 // hint expires early (see hintedPollWait).
@@ -127,16 +152,9 @@ func (s *Service) PollWorkflowTaskQueue(ctx context.Context, req *matchingservic
 		return nil, invalidArgf("request is not set")
 	}
 	poll := req.GetRequest()
-	key, kind, err := partitionOf("request.task_queue", req.GetNamespaceId(), poll.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW, req.GetPartition())
+	key, kind, pollerID, err := pollTarget(req, poll.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_WORKFLOW)
 	if err != nil {
 		return nil, err
-	}
-	if err := validateForwardedFrom(key, kind, req.GetForwardedFrom()); err != nil {
-		return nil, err
-	}
-	pollerID := req.GetPollerId()
-	if pollerID == "" {
-		pollerID = uuid.NewString()
 	}
 	empty := &matchingservice.PollWorkflowTaskQueueResponse{Response: &workflowservice.PollWorkflowTaskQueueResponse{}}
 
@@ -219,16 +237,9 @@ func (s *Service) PollActivityTaskQueue(ctx context.Context, req *matchingservic
 		return nil, invalidArgf("request is not set")
 	}
 	poll := req.GetRequest()
-	key, kind, err := partitionOf("request.task_queue", req.GetNamespaceId(), poll.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_ACTIVITY, req.GetPartition())
+	key, kind, pollerID, err := pollTarget(req, poll.GetTaskQueue(), enumspb.TASK_QUEUE_TYPE_ACTIVITY)
 	if err != nil {
 		return nil, err
-	}
-	if err := validateForwardedFrom(key, kind, req.GetForwardedFrom()); err != nil {
-		return nil, err
-	}
-	pollerID := req.GetPollerId()
-	if pollerID == "" {
-		pollerID = uuid.NewString()
 	}
 	empty := &matchingservice.PollActivityTaskQueueResponse{Response: &workflowservice.PollActivityTaskQueueResponse{}}
 

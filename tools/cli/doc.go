@@ -4,5 +4,8 @@
 //
 // Commands take their dependencies (output streams, environment, the dev
 // server entry point) from an App value rather than from package state, so
-// tests run commands end to end without a process or a server.
+// tests run commands end to end without a process or a server. The
+// `workflow` and `schedule` subcommands are built by clientCommand, which
+// validates their flags as usage errors before dialing and closes the
+// client after.
 package cli

@@ -14,11 +14,10 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
-
-	"github.com/meridian-dev/meridian/server"
 )
 
 // `meridian schedule ...`: the Schedules API through the SDK client's
@@ -32,7 +31,6 @@ func (a *App) newScheduleCommand() *cobra.Command {
 		Short:   "Create, inspect and control schedules",
 	}
 	f.register(c.PersistentFlags())
-	c.PersistentFlags().StringVarP(&f.namespace, "namespace", "n", server.DefaultNamespace, "namespace")
 	c.AddCommand(
 		a.newScheduleCreateCommand(f),
 		a.newScheduleUpdateCommand(f),
@@ -217,134 +215,129 @@ type rawJSON string
 
 func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
 
+// scheduleID is --schedule-id/-s, the schedule a command acts on.
+type scheduleID string
+
+func (id *scheduleID) register(c *cobra.Command) {
+	c.Flags().StringVarP((*string)(id), "schedule-id", "s", "", "schedule ID (required)")
+}
+
+func (id *scheduleID) validate() error {
+	if *id == "" {
+		return errors.New("--schedule-id: required")
+	}
+	return nil
+}
+
+// scheduleResult reports what a command did to schedule id: err wrapped
+// with verb ("create schedule s1: ..."), or the text line done (with %s
+// for the schedule ID).
+func (a *App) scheduleResult(id scheduleID, verb string, err error, done string) error {
+	if err != nil {
+		return fmt.Errorf("%s schedule %s: %w", verb, id, err)
+	}
+	_, err = fmt.Fprintf(a.Stdout, done, id)
+	return err
+}
+
+// describeSchedule fetches schedule id.
+func describeSchedule(s *clientSession, cl client.Client, f *workflowFlags, id scheduleID) (*workflowservice.DescribeScheduleResponse, error) {
+	d, err := cl.WorkflowService().DescribeSchedule(s.ctx, &workflowservice.DescribeScheduleRequest{Namespace: f.namespace, ScheduleId: string(id)})
+	if err != nil {
+		return nil, fmt.Errorf("describe schedule %s: %w", id, err)
+	}
+	return d, nil
+}
+
 func (a *App) newScheduleCreateCommand(f *workflowFlags) *cobra.Command {
 	var (
-		id   string
-		spec scheduleSpecFlags
+		id    scheduleID
+		spec  scheduleSpecFlags
+		sched *schedulepb.Schedule
 	)
-	c := &cobra.Command{
-		Use:   "create",
-		Short: "Create a schedule",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if id == "" {
-				return usage(c, errors.New("--schedule-id: required"))
-			}
-			for _, req := range []struct{ flag, v string }{{"workflow-id", spec.workflowID}, {"type", spec.wfType}, {"task-queue", spec.taskQueue}} {
-				if req.v == "" {
-					return usage(c, fmt.Errorf("--%s: required", req.flag))
-				}
-			}
-			sched := &schedulepb.Schedule{}
-			if err := spec.apply(c, sched); err != nil {
-				return usage(c, err)
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if _, err := cl.WorkflowService().CreateSchedule(s.ctx, &workflowservice.CreateScheduleRequest{
-				Namespace: f.namespace, ScheduleId: id, Schedule: sched,
-				Identity: s.opts.Identity, RequestId: uuid.NewString(),
-			}); err != nil {
-				return fmt.Errorf("create schedule %s: %w", id, err)
-			}
-			_, err = fmt.Fprintf(a.Stdout, "Schedule %s created.\n", id)
+	c := &cobra.Command{Use: "create", Short: "Create a schedule"}
+	a.clientCommand(c, f, func() error {
+		if err := id.validate(); err != nil {
 			return err
-		},
-	}
-	c.Flags().StringVarP(&id, "schedule-id", "s", "", "schedule ID (required)")
+		}
+		for _, req := range []struct{ flag, v string }{{"workflow-id", spec.workflowID}, {"type", spec.wfType}, {"task-queue", spec.taskQueue}} {
+			if req.v == "" {
+				return fmt.Errorf("--%s: required", req.flag)
+			}
+		}
+		sched = &schedulepb.Schedule{}
+		return spec.apply(c, sched)
+	}, func(s *clientSession, cl client.Client) error {
+		_, err := cl.WorkflowService().CreateSchedule(s.ctx, &workflowservice.CreateScheduleRequest{
+			Namespace: f.namespace, ScheduleId: string(id), Schedule: sched,
+			Identity: s.opts.Identity, RequestId: uuid.NewString(),
+		})
+		return a.scheduleResult(id, "create", err, "Schedule %s created.\n")
+	})
+	id.register(c)
 	spec.register(c)
 	return c
 }
 
 func (a *App) newScheduleUpdateCommand(f *workflowFlags) *cobra.Command {
 	var (
-		id   string
+		id   scheduleID
 		spec scheduleSpecFlags
 	)
-	c := &cobra.Command{
-		Use:   "update",
-		Short: "Change a schedule: the flags given replace those parts of it",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if id == "" {
-				return usage(c, errors.New("--schedule-id: required"))
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			desc, err := cl.WorkflowService().DescribeSchedule(s.ctx, &workflowservice.DescribeScheduleRequest{Namespace: f.namespace, ScheduleId: id})
-			if err != nil {
-				return fmt.Errorf("describe schedule %s: %w", id, err)
-			}
-			sched := desc.GetSchedule()
-			if err := spec.apply(c, sched); err != nil {
-				return usage(c, err)
-			}
-			if _, err := cl.WorkflowService().UpdateSchedule(s.ctx, &workflowservice.UpdateScheduleRequest{
-				Namespace: f.namespace, ScheduleId: id, Schedule: sched, ConflictToken: desc.GetConflictToken(),
-				Identity: s.opts.Identity, RequestId: uuid.NewString(),
-			}); err != nil {
-				return fmt.Errorf("update schedule %s: %w", id, err)
-			}
-			_, err = fmt.Fprintf(a.Stdout, "Schedule %s updated.\n", id)
+	c := &cobra.Command{Use: "update", Short: "Change a schedule: the flags given replace those parts of it"}
+	a.clientCommand(c, f, id.validate, func(s *clientSession, cl client.Client) error {
+		desc, err := describeSchedule(s, cl, f, id)
+		if err != nil {
 			return err
-		},
-	}
-	c.Flags().StringVarP(&id, "schedule-id", "s", "", "schedule ID (required)")
+		}
+		sched := desc.GetSchedule()
+		if err := spec.apply(c, sched); err != nil {
+			return usage(c, err)
+		}
+		_, err = cl.WorkflowService().UpdateSchedule(s.ctx, &workflowservice.UpdateScheduleRequest{
+			Namespace: f.namespace, ScheduleId: string(id), Schedule: sched, ConflictToken: desc.GetConflictToken(),
+			Identity: s.opts.Identity, RequestId: uuid.NewString(),
+		})
+		return a.scheduleResult(id, "update", err, "Schedule %s updated.\n")
+	})
+	id.register(c)
 	spec.register(c)
 	return c
 }
 
 func (a *App) newScheduleDescribeCommand(f *workflowFlags) *cobra.Command {
-	var id string
-	c := &cobra.Command{
-		Use:   "describe",
-		Short: "Show a schedule and what it did",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if id == "" {
-				return usage(c, errors.New("--schedule-id: required"))
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			d, err := cl.WorkflowService().DescribeSchedule(s.ctx, &workflowservice.DescribeScheduleRequest{Namespace: f.namespace, ScheduleId: id})
-			if err != nil {
-				return fmt.Errorf("describe schedule %s: %w", id, err)
-			}
-			if s.out.json() {
-				return writeProtoJSON(a.Stdout, d)
-			}
-			sched, info := d.GetSchedule(), d.GetInfo()
-			nw := sched.GetAction().GetStartWorkflow()
-			t := newTable()
-			t.field("Schedule ID", id)
-			t.field("Spec", specSummary(sched.GetSpec()))
-			t.field("Workflow", fmt.Sprintf("type=%s id=%s task_queue=%s", nw.GetWorkflowType().GetName(), nw.GetWorkflowId(), nw.GetTaskQueue().GetName()))
-			t.field("Overlap policy", enumName(sched.GetPolicies().GetOverlapPolicy()))
-			t.field("Paused", fmt.Sprint(sched.GetState().GetPaused()))
-			t.field("Notes", sched.GetState().GetNotes())
-			t.field("Actions", fmt.Sprintf("%d taken, %d skipped (overlap), %d missed (catchup window)", info.GetActionCount(), info.GetOverlapSkipped(), info.GetMissedCatchupWindow()))
-			t.field("Running", fmt.Sprint(len(info.GetRunningWorkflows())))
-			for _, r := range info.GetRecentActions() {
-				t.field("Recent", fmt.Sprintf("%s %s %s", formatTime(r.GetScheduleTime()), r.GetStartWorkflowResult().GetWorkflowId(), enumName(r.GetStartWorkflowStatus())))
-			}
-			for _, n := range info.GetFutureActionTimes() {
-				t.field("Next", formatTime(n))
-			}
-			t.field("Created", formatTime(info.GetCreateTime()))
-			t.field("Updated", formatTime(info.GetUpdateTime()))
-			return t.writeTo(a.Stdout)
-		},
-	}
-	c.Flags().StringVarP(&id, "schedule-id", "s", "", "schedule ID (required)")
+	var id scheduleID
+	c := &cobra.Command{Use: "describe", Short: "Show a schedule and what it did"}
+	a.clientCommand(c, f, id.validate, func(s *clientSession, cl client.Client) error {
+		d, err := describeSchedule(s, cl, f, id)
+		if err != nil {
+			return err
+		}
+		if s.out.json() {
+			return writeProtoJSON(a.Stdout, d)
+		}
+		sched, info := d.GetSchedule(), d.GetInfo()
+		nw := sched.GetAction().GetStartWorkflow()
+		t := newTable()
+		t.field("Schedule ID", string(id))
+		t.field("Spec", specSummary(sched.GetSpec()))
+		t.field("Workflow", fmt.Sprintf("type=%s id=%s task_queue=%s", nw.GetWorkflowType().GetName(), nw.GetWorkflowId(), nw.GetTaskQueue().GetName()))
+		t.field("Overlap policy", enumName(sched.GetPolicies().GetOverlapPolicy()))
+		t.field("Paused", fmt.Sprint(sched.GetState().GetPaused()))
+		t.field("Notes", sched.GetState().GetNotes())
+		t.field("Actions", fmt.Sprintf("%d taken, %d skipped (overlap), %d missed (catchup window)", info.GetActionCount(), info.GetOverlapSkipped(), info.GetMissedCatchupWindow()))
+		t.field("Running", fmt.Sprint(len(info.GetRunningWorkflows())))
+		for _, r := range info.GetRecentActions() {
+			t.field("Recent", fmt.Sprintf("%s %s %s", formatTime(r.GetScheduleTime()), r.GetStartWorkflowResult().GetWorkflowId(), enumName(r.GetStartWorkflowStatus())))
+		}
+		for _, n := range info.GetFutureActionTimes() {
+			t.field("Next", formatTime(n))
+		}
+		t.field("Created", formatTime(info.GetCreateTime()))
+		t.field("Updated", formatTime(info.GetUpdateTime()))
+		return t.writeTo(a.Stdout)
+	})
+	id.register(c)
 	return c
 }
 
@@ -375,44 +368,35 @@ func specSummary(s *schedulepb.ScheduleSpec) string {
 
 func (a *App) newScheduleListCommand(f *workflowFlags) *cobra.Command {
 	var query string
-	c := &cobra.Command{
-		Use:   "list",
-		Short: "List schedules",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			s, cl, done, err := a.workflowSession(c, f)
+	c := &cobra.Command{Use: "list", Short: "List schedules"}
+	a.clientCommand(c, f, nil, func(s *clientSession, cl client.Client) error {
+		var all []*schedulepb.ScheduleListEntry
+		var token []byte
+		for {
+			resp, err := cl.WorkflowService().ListSchedules(s.ctx, &workflowservice.ListSchedulesRequest{
+				Namespace: f.namespace, MaximumPageSize: 100, NextPageToken: token, Query: query,
+			})
 			if err != nil {
-				return err
+				return fmt.Errorf("list schedules: %w", err)
 			}
-			defer done()
-			var all []*schedulepb.ScheduleListEntry
-			var token []byte
-			for {
-				resp, err := cl.WorkflowService().ListSchedules(s.ctx, &workflowservice.ListSchedulesRequest{
-					Namespace: f.namespace, MaximumPageSize: 100, NextPageToken: token, Query: query,
-				})
-				if err != nil {
-					return fmt.Errorf("list schedules: %w", err)
-				}
-				all = append(all, resp.GetSchedules()...)
-				if token = resp.GetNextPageToken(); len(token) == 0 {
-					break
-				}
+			all = append(all, resp.GetSchedules()...)
+			if token = resp.GetNextPageToken(); len(token) == 0 {
+				break
 			}
-			if s.out.json() {
-				return writeProtoJSONList(a.Stdout, all)
+		}
+		if s.out.json() {
+			return writeProtoJSONList(a.Stdout, all)
+		}
+		t := newTable("SCHEDULE ID", "WORKFLOW TYPE", "PAUSED", "SPEC", "NEXT")
+		for _, e := range all {
+			next := ""
+			if ts := e.GetInfo().GetFutureActionTimes(); len(ts) > 0 {
+				next = formatTime(ts[0])
 			}
-			t := newTable("SCHEDULE ID", "WORKFLOW TYPE", "PAUSED", "SPEC", "NEXT")
-			for _, e := range all {
-				next := ""
-				if ts := e.GetInfo().GetFutureActionTimes(); len(ts) > 0 {
-					next = formatTime(ts[0])
-				}
-				t.row(e.GetScheduleId(), e.GetInfo().GetWorkflowType().GetName(), fmt.Sprint(e.GetInfo().GetPaused()), specSummary(e.GetInfo().GetSpec()), next)
-			}
-			return t.writeTo(a.Stdout)
-		},
-	}
+			t.row(e.GetScheduleId(), e.GetInfo().GetWorkflowType().GetName(), fmt.Sprint(e.GetInfo().GetPaused()), specSummary(e.GetInfo().GetSpec()), next)
+		}
+		return t.writeTo(a.Stdout)
+	})
 	c.Flags().StringVarP(&query, "query", "q", "", "visibility query on the schedules' search attributes")
 	return c
 }
@@ -420,57 +404,49 @@ func (a *App) newScheduleListCommand(f *workflowFlags) *cobra.Command {
 // newSchedulePatchCommand builds pause, unpause, trigger and backfill.
 func (a *App) newSchedulePatchCommand(f *workflowFlags, verb, short string) *cobra.Command {
 	var (
-		id, note, overlap, start, end string
+		id                        scheduleID
+		note, overlap, start, end string
+		patch                     *schedulepb.SchedulePatch
 	)
-	c := &cobra.Command{
-		Use:   verb,
-		Short: short,
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if id == "" {
-				return usage(c, errors.New("--schedule-id: required"))
-			}
-			policy, err := parseOverlap(overlap)
-			if err != nil {
-				return usage(c, err)
-			}
-			patch := &schedulepb.SchedulePatch{}
-			switch verb {
-			case "pause":
-				patch.Pause = orDefault(note, "Paused via meridian CLI")
-			case "unpause":
-				patch.Unpause = orDefault(note, "Unpaused via meridian CLI")
-			case "trigger":
-				patch.TriggerImmediately = &schedulepb.TriggerImmediatelyRequest{OverlapPolicy: policy}
-			case "backfill":
-				st, err := parseRFC3339("start-time", start)
-				if err != nil {
-					return usage(c, err)
-				}
-				et, err := parseRFC3339("end-time", end)
-				if err != nil {
-					return usage(c, err)
-				}
-				if st == nil || et == nil {
-					return usage(c, errors.New("--start-time and --end-time: required"))
-				}
-				patch.BackfillRequest = []*schedulepb.BackfillRequest{{StartTime: st, EndTime: et, OverlapPolicy: policy}}
-			}
-			s, cl, done, err := a.workflowSession(c, f)
+	c := &cobra.Command{Use: verb, Short: short}
+	a.clientCommand(c, f, func() error {
+		if err := id.validate(); err != nil {
+			return err
+		}
+		policy, err := parseOverlap(overlap)
+		if err != nil {
+			return err
+		}
+		patch = &schedulepb.SchedulePatch{}
+		switch verb {
+		case "pause":
+			patch.Pause = orDefault(note, "Paused via meridian CLI")
+		case "unpause":
+			patch.Unpause = orDefault(note, "Unpaused via meridian CLI")
+		case "trigger":
+			patch.TriggerImmediately = &schedulepb.TriggerImmediatelyRequest{OverlapPolicy: policy}
+		case "backfill":
+			st, err := parseRFC3339("start-time", start)
 			if err != nil {
 				return err
 			}
-			defer done()
-			if _, err := cl.WorkflowService().PatchSchedule(s.ctx, &workflowservice.PatchScheduleRequest{
-				Namespace: f.namespace, ScheduleId: id, Patch: patch, Identity: s.opts.Identity, RequestId: uuid.NewString(),
-			}); err != nil {
-				return fmt.Errorf("%s schedule %s: %w", verb, id, err)
+			et, err := parseRFC3339("end-time", end)
+			if err != nil {
+				return err
 			}
-			_, err = fmt.Fprintf(a.Stdout, "Schedule %s: %s done.\n", id, verb)
-			return err
-		},
-	}
-	c.Flags().StringVarP(&id, "schedule-id", "s", "", "schedule ID (required)")
+			if st == nil || et == nil {
+				return errors.New("--start-time and --end-time: required")
+			}
+			patch.BackfillRequest = []*schedulepb.BackfillRequest{{StartTime: st, EndTime: et, OverlapPolicy: policy}}
+		}
+		return nil
+	}, func(s *clientSession, cl client.Client) error {
+		_, err := cl.WorkflowService().PatchSchedule(s.ctx, &workflowservice.PatchScheduleRequest{
+			Namespace: f.namespace, ScheduleId: string(id), Patch: patch, Identity: s.opts.Identity, RequestId: uuid.NewString(),
+		})
+		return a.scheduleResult(id, verb, err, "Schedule %s: "+verb+" done.\n")
+	})
+	id.register(c)
 	switch verb {
 	case "pause", "unpause":
 		c.Flags().StringVar(&note, "note", "", "note recorded on the schedule")
@@ -492,29 +468,14 @@ func orDefault(s, d string) string {
 }
 
 func (a *App) newScheduleDeleteCommand(f *workflowFlags) *cobra.Command {
-	var id string
-	c := &cobra.Command{
-		Use:   "delete",
-		Short: "Delete a schedule (workflows it started keep running)",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if id == "" {
-				return usage(c, errors.New("--schedule-id: required"))
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if _, err := cl.WorkflowService().DeleteSchedule(s.ctx, &workflowservice.DeleteScheduleRequest{
-				Namespace: f.namespace, ScheduleId: id, Identity: s.opts.Identity,
-			}); err != nil {
-				return fmt.Errorf("delete schedule %s: %w", id, err)
-			}
-			_, err = fmt.Fprintf(a.Stdout, "Schedule %s deleted.\n", id)
-			return err
-		},
-	}
-	c.Flags().StringVarP(&id, "schedule-id", "s", "", "schedule ID (required)")
+	var id scheduleID
+	c := &cobra.Command{Use: "delete", Short: "Delete a schedule (workflows it started keep running)"}
+	a.clientCommand(c, f, id.validate, func(s *clientSession, cl client.Client) error {
+		_, err := cl.WorkflowService().DeleteSchedule(s.ctx, &workflowservice.DeleteScheduleRequest{
+			Namespace: f.namespace, ScheduleId: string(id), Identity: s.opts.Identity,
+		})
+		return a.scheduleResult(id, "delete", err, "Schedule %s deleted.\n")
+	})
+	id.register(c)
 	return c
 }

@@ -1,40 +1,22 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest"
-
-	"github.com/meridian-dev/meridian/server"
 )
 
 // TestScheduleCommands drives every `schedule` subcommand against a real
 // dev server, whose system worker runs the schedules.
 func TestScheduleCommands(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	cfg := server.DefaultDevConfig()
-	cfg.Port = port
-	cfg.DataDir = t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	dev, err := server.StartDev(ctx, cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
-	require.NoError(t, err)
-	t.Cleanup(dev.Stop)
-
+	addr := startTestDevServer(t)
 	run := func(args ...string) (int, string, string) {
 		h := newHarness(t)
-		code := h.run(append(args, "--address", dev.Address(), "--command-timeout", "20s")...)
+		code := h.run(append(args, "--address", addr, "--command-timeout", "20s")...)
 		return code, h.stdout.String(), h.stderr.String()
 	}
 	// describe returns the schedule's description as JSON, nil on error

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
@@ -21,6 +23,11 @@ type workflowFlags struct {
 	namespace string
 }
 
+func (f *workflowFlags) register(fs *pflag.FlagSet) {
+	f.clientFlags.register(fs)
+	fs.StringVarP(&f.namespace, "namespace", "n", server.DefaultNamespace, "namespace")
+}
+
 func (a *App) newWorkflowCommand() *cobra.Command {
 	f := &workflowFlags{}
 	c := &cobra.Command{
@@ -29,7 +36,6 @@ func (a *App) newWorkflowCommand() *cobra.Command {
 		Short:   "Start, inspect and change workflow executions",
 	}
 	f.register(c.PersistentFlags())
-	c.PersistentFlags().StringVarP(&f.namespace, "namespace", "n", server.DefaultNamespace, "namespace")
 	c.AddCommand(
 		a.newWorkflowListCommand(f),
 		a.newWorkflowDescribeCommand(f),
@@ -62,6 +68,29 @@ func (a *App) workflowSession(c *cobra.Command, f *workflowFlags) (*clientSessio
 	return s, cl, func() { cl.Close(); done() }, nil
 }
 
+// clientCommand completes c, a `workflow` or `schedule` subcommand, with
+// what they all share: no positional arguments; check (which may be nil)
+// validates the command's own flags, its error a usage error reported
+// before any connection; then run does the work with a client on f's
+// namespace, closed when run returns.
+func (a *App) clientCommand(c *cobra.Command, f *workflowFlags, check func() error, run func(*clientSession, client.Client) error) *cobra.Command {
+	c.Args = noArgs
+	c.RunE = func(c *cobra.Command, _ []string) error {
+		if check != nil {
+			if err := check(); err != nil {
+				return usage(c, err)
+			}
+		}
+		s, cl, done, err := a.workflowSession(c, f)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return run(s, cl)
+	}
+	return c
+}
+
 // executionFlags pick one workflow execution.
 type executionFlags struct {
 	workflowID string
@@ -80,6 +109,11 @@ func (e *executionFlags) validate() error {
 	return nil
 }
 
+// execution is the execution the flags pick.
+func (e *executionFlags) execution() *commonpb.WorkflowExecution {
+	return &commonpb.WorkflowExecution{WorkflowId: e.workflowID, RunId: e.runID}
+}
+
 func (a *App) newWorkflowListCommand(f *workflowFlags) *cobra.Command {
 	var (
 		query string
@@ -88,53 +122,49 @@ func (a *App) newWorkflowListCommand(f *workflowFlags) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "list",
 		Short: "List workflow executions, newest first",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if limit < 0 {
-				return usage(c, fmt.Errorf("--limit %d: must not be negative", limit))
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			var all []*workflowpb.WorkflowExecutionInfo
-			var token []byte
-			for limit == 0 || len(all) < limit {
-				resp, err := cl.ListWorkflow(s.ctx, &workflowservice.ListWorkflowExecutionsRequest{
-					Namespace:     f.namespace,
-					PageSize:      100,
-					NextPageToken: token,
-					Query:         query,
-				})
-				if err != nil {
-					return fmt.Errorf("list workflows: %w", err)
-				}
-				all = append(all, resp.GetExecutions()...)
-				token = resp.GetNextPageToken()
-				if len(token) == 0 {
-					break
-				}
-			}
-			if limit > 0 && len(all) > limit {
-				all = all[:limit]
-			}
-			if s.out.json() {
-				return writeProtoJSONList(a.Stdout, all)
-			}
-			t := newTable("STATUS", "WORKFLOW ID", "RUN ID", "TYPE", "START TIME", "CLOSE TIME")
-			for _, w := range all {
-				t.row(
-					enumName(w.GetStatus()),
-					w.GetExecution().GetWorkflowId(),
-					w.GetExecution().GetRunId(),
-					w.GetType().GetName(),
-					formatTime(w.GetStartTime()),
-					formatTime(w.GetCloseTime()))
-			}
-			return t.writeTo(a.Stdout)
-		},
 	}
+	a.clientCommand(c, f, func() error {
+		if limit < 0 {
+			return fmt.Errorf("--limit %d: must not be negative", limit)
+		}
+		return nil
+	}, func(s *clientSession, cl client.Client) error {
+		var all []*workflowpb.WorkflowExecutionInfo
+		var token []byte
+		for limit == 0 || len(all) < limit {
+			resp, err := cl.ListWorkflow(s.ctx, &workflowservice.ListWorkflowExecutionsRequest{
+				Namespace:     f.namespace,
+				PageSize:      100,
+				NextPageToken: token,
+				Query:         query,
+			})
+			if err != nil {
+				return fmt.Errorf("list workflows: %w", err)
+			}
+			all = append(all, resp.GetExecutions()...)
+			token = resp.GetNextPageToken()
+			if len(token) == 0 {
+				break
+			}
+		}
+		if limit > 0 && len(all) > limit {
+			all = all[:limit]
+		}
+		if s.out.json() {
+			return writeProtoJSONList(a.Stdout, all)
+		}
+		t := newTable("STATUS", "WORKFLOW ID", "RUN ID", "TYPE", "START TIME", "CLOSE TIME")
+		for _, w := range all {
+			t.row(
+				enumName(w.GetStatus()),
+				w.GetExecution().GetWorkflowId(),
+				w.GetExecution().GetRunId(),
+				w.GetType().GetName(),
+				formatTime(w.GetStartTime()),
+				formatTime(w.GetCloseTime()))
+		}
+		return t.writeTo(a.Stdout)
+	})
 	c.Flags().StringVarP(&query, "query", "q", "", `visibility query, e.g. "WorkflowType = 'Hello' AND ExecutionStatus = 'Running'"`)
 	c.Flags().IntVar(&limit, "limit", 0, "print at most this many (0 = all)")
 	return c
@@ -145,26 +175,17 @@ func (a *App) newWorkflowDescribeCommand(f *workflowFlags) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "describe",
 		Short: "Show a workflow execution's state",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := e.validate(); err != nil {
-				return usage(c, err)
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			resp, err := cl.DescribeWorkflowExecution(s.ctx, e.workflowID, e.runID)
-			if err != nil {
-				return fmt.Errorf("describe workflow %s: %w", e.workflowID, err)
-			}
-			if s.out.json() {
-				return writeProtoJSON(a.Stdout, resp)
-			}
-			return printWorkflow(a, resp)
-		},
 	}
+	a.clientCommand(c, f, e.validate, func(s *clientSession, cl client.Client) error {
+		resp, err := cl.DescribeWorkflowExecution(s.ctx, e.workflowID, e.runID)
+		if err != nil {
+			return fmt.Errorf("describe workflow %s: %w", e.workflowID, err)
+		}
+		if s.out.json() {
+			return writeProtoJSON(a.Stdout, resp)
+		}
+		return printWorkflow(a, resp)
+	})
 	e.register(c)
 	return c
 }
@@ -196,38 +217,38 @@ func (a *App) newWorkflowShowCommand(f *workflowFlags) *cobra.Command {
 		Long: "show prints the event history of a workflow execution. With --output json it\n" +
 			"prints the history in Temporal's JSON form, which the SDKs' replayers read\n" +
 			"(client.HistoryFromJSON in Go).",
-		Args: noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := e.validate(); err != nil {
-				return usage(c, err)
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			it := cl.GetWorkflowHistory(s.ctx, e.workflowID, e.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-			history := &historypb.History{}
-			for it.HasNext() {
-				ev, err := it.Next()
-				if err != nil {
-					return fmt.Errorf("get history of workflow %s: %w", e.workflowID, err)
-				}
-				history.Events = append(history.Events, ev)
-			}
-			if s.out.json() {
-				return writeProtoJSON(a.Stdout, history)
-			}
-			t := newTable("ID", "TIME", "TYPE", "DETAILS")
-			for _, ev := range history.GetEvents() {
-				t.row(fmt.Sprint(ev.GetEventId()), formatTime(ev.GetEventTime()),
-					enumName(ev.GetEventType()), eventDetails(ev))
-			}
-			return t.writeTo(a.Stdout)
-		},
 	}
+	a.clientCommand(c, f, e.validate, func(s *clientSession, cl client.Client) error {
+		history, err := e.history(s, cl)
+		if err != nil {
+			return err
+		}
+		if s.out.json() {
+			return writeProtoJSON(a.Stdout, history)
+		}
+		t := newTable("ID", "TIME", "TYPE", "DETAILS")
+		for _, ev := range history.GetEvents() {
+			t.row(fmt.Sprint(ev.GetEventId()), formatTime(ev.GetEventTime()),
+				enumName(ev.GetEventType()), eventDetails(ev))
+		}
+		return t.writeTo(a.Stdout)
+	})
 	e.register(c)
 	return c
+}
+
+// history reads the whole event history of the execution.
+func (e *executionFlags) history(s *clientSession, cl client.Client) (*historypb.History, error) {
+	it := cl.GetWorkflowHistory(s.ctx, e.workflowID, e.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	history := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("get history of workflow %s: %w", e.workflowID, err)
+		}
+		history.Events = append(history.Events, ev)
+	}
+	return history, nil
 }
 
 // eventDetails is a one-line summary of the event attributes people look

@@ -63,51 +63,52 @@ func (a *App) resultLine(s *clientSession, text string, fields map[string]any) e
 	return err
 }
 
+// executionResult reports what a command did to e's execution: err
+// wrapped with verb ("signal workflow w1: ..."), or the text line done
+// (with %s for the workflow ID) or {"workflowId", "result"}.
+func (a *App) executionResult(s *clientSession, e *executionFlags, verb string, err error, done, result string) error {
+	if err != nil {
+		return fmt.Errorf("%s workflow %s: %w", verb, e.workflowID, err)
+	}
+	return a.resultLine(s, fmt.Sprintf(done, e.workflowID), map[string]any{"workflowId": e.workflowID, "result": result})
+}
+
 func (a *App) newWorkflowStartCommand(f *workflowFlags) *cobra.Command {
 	var (
 		workflowID, typeName, taskQueue string
 		input                           inputFlag
 		executionTimeout, runTimeout    time.Duration
 		taskTimeout                     time.Duration
+		args                            []any
 	)
-	c := &cobra.Command{
-		Use:   "start",
-		Short: "Start a workflow execution",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if typeName == "" {
-				return usage(c, errors.New("--type: required"))
-			}
-			if taskQueue == "" {
-				return usage(c, errors.New("--task-queue: required"))
-			}
-			if executionTimeout < 0 || runTimeout < 0 || taskTimeout < 0 {
-				return usage(c, errors.New("--execution-timeout, --run-timeout, --task-timeout: must not be negative"))
-			}
-			args, err := input.args()
-			if err != nil {
-				return usage(c, err)
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			id := workflowID
-			if id == "" {
-				id = uuid.NewString()
-			}
-			run, err := cl.ExecuteWorkflow(s.ctx, client.StartWorkflowOptions{
-				ID: id, TaskQueue: taskQueue,
-				WorkflowExecutionTimeout: executionTimeout, WorkflowRunTimeout: runTimeout, WorkflowTaskTimeout: taskTimeout,
-			}, typeName, args...)
-			if err != nil {
-				return fmt.Errorf("start workflow %s: %w", id, err)
-			}
-			return a.resultLine(s, fmt.Sprintf("Started workflow %s, run %s.", run.GetID(), run.GetRunID()),
-				map[string]any{"workflowId": run.GetID(), "runId": run.GetRunID()})
-		},
-	}
+	c := &cobra.Command{Use: "start", Short: "Start a workflow execution"}
+	a.clientCommand(c, f, func() (err error) {
+		if typeName == "" {
+			return errors.New("--type: required")
+		}
+		if taskQueue == "" {
+			return errors.New("--task-queue: required")
+		}
+		if executionTimeout < 0 || runTimeout < 0 || taskTimeout < 0 {
+			return errors.New("--execution-timeout, --run-timeout, --task-timeout: must not be negative")
+		}
+		args, err = input.args()
+		return err
+	}, func(s *clientSession, cl client.Client) error {
+		id := workflowID
+		if id == "" {
+			id = uuid.NewString()
+		}
+		run, err := cl.ExecuteWorkflow(s.ctx, client.StartWorkflowOptions{
+			ID: id, TaskQueue: taskQueue,
+			WorkflowExecutionTimeout: executionTimeout, WorkflowRunTimeout: runTimeout, WorkflowTaskTimeout: taskTimeout,
+		}, typeName, args...)
+		if err != nil {
+			return fmt.Errorf("start workflow %s: %w", id, err)
+		}
+		return a.resultLine(s, fmt.Sprintf("Started workflow %s, run %s.", run.GetID(), run.GetRunID()),
+			map[string]any{"workflowId": run.GetID(), "runId": run.GetRunID()})
+	})
 	c.Flags().StringVarP(&workflowID, "workflow-id", "w", "", "workflow ID (default: a new UUID)")
 	c.Flags().StringVar(&typeName, "type", "", "workflow type (required)")
 	c.Flags().StringVarP(&taskQueue, "task-queue", "t", "", "task queue (required)")
@@ -123,42 +124,29 @@ func (a *App) newWorkflowSignalCommand(f *workflowFlags) *cobra.Command {
 		e     executionFlags
 		name  string
 		input inputFlag
+		p     *commonpb.Payloads
 	)
-	c := &cobra.Command{
-		Use:   "signal",
-		Short: "Send a signal to a workflow execution",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := e.validate(); err != nil {
-				return usage(c, err)
-			}
-			if name == "" {
-				return usage(c, errors.New("--name: required"))
-			}
-			p, err := input.payloads()
-			if err != nil {
-				return usage(c, err)
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			_, err = cl.WorkflowService().SignalWorkflowExecution(s.ctx, &workflowservice.SignalWorkflowExecutionRequest{
-				Namespace:         f.namespace,
-				WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: e.workflowID, RunId: e.runID},
-				SignalName:        name,
-				Input:             p,
-				Identity:          s.opts.Identity,
-				RequestId:         uuid.NewString(),
-			})
-			if err != nil {
-				return fmt.Errorf("signal workflow %s: %w", e.workflowID, err)
-			}
-			return a.resultLine(s, fmt.Sprintf("Signaled workflow %s.", e.workflowID),
-				map[string]any{"workflowId": e.workflowID, "result": "signaled"})
-		},
-	}
+	c := &cobra.Command{Use: "signal", Short: "Send a signal to a workflow execution"}
+	a.clientCommand(c, f, func() (err error) {
+		if err := e.validate(); err != nil {
+			return err
+		}
+		if name == "" {
+			return errors.New("--name: required")
+		}
+		p, err = input.payloads()
+		return err
+	}, func(s *clientSession, cl client.Client) error {
+		_, err := cl.WorkflowService().SignalWorkflowExecution(s.ctx, &workflowservice.SignalWorkflowExecutionRequest{
+			Namespace:         f.namespace,
+			WorkflowExecution: e.execution(),
+			SignalName:        name,
+			Input:             p,
+			Identity:          s.opts.Identity,
+			RequestId:         uuid.NewString(),
+		})
+		return a.executionResult(s, &e, "signal", err, "Signaled workflow %s.", "signaled")
+	})
 	e.register(c)
 	c.Flags().StringVar(&name, "name", "", "signal name (required)")
 	input.register(c, "signal")
@@ -170,43 +158,34 @@ func (a *App) newWorkflowQueryCommand(f *workflowFlags) *cobra.Command {
 		e         executionFlags
 		queryType string
 		input     inputFlag
+		args      []any
 	)
-	c := &cobra.Command{
-		Use:   "query",
-		Short: "Query a workflow execution and print the result as JSON",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := e.validate(); err != nil {
-				return usage(c, err)
-			}
-			if queryType == "" {
-				return usage(c, errors.New("--type: required"))
-			}
-			args, err := input.args()
-			if err != nil {
-				return usage(c, err)
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			v, err := cl.QueryWorkflow(s.ctx, e.workflowID, e.runID, queryType, args...)
-			if err != nil {
-				return fmt.Errorf("query workflow %s: %w", e.workflowID, err)
-			}
-			var result json.RawMessage
-			if v.HasValue() {
-				if err := v.Get(&result); err != nil {
-					return fmt.Errorf("query workflow %s: decode result: %w", e.workflowID, err)
-				}
-			} else {
-				result = json.RawMessage("null")
-			}
-			_, err = fmt.Fprintln(a.Stdout, string(result))
+	c := &cobra.Command{Use: "query", Short: "Query a workflow execution and print the result as JSON"}
+	a.clientCommand(c, f, func() (err error) {
+		if err := e.validate(); err != nil {
 			return err
-		},
-	}
+		}
+		if queryType == "" {
+			return errors.New("--type: required")
+		}
+		args, err = input.args()
+		return err
+	}, func(s *clientSession, cl client.Client) error {
+		v, err := cl.QueryWorkflow(s.ctx, e.workflowID, e.runID, queryType, args...)
+		if err != nil {
+			return fmt.Errorf("query workflow %s: %w", e.workflowID, err)
+		}
+		var result json.RawMessage
+		if v.HasValue() {
+			if err := v.Get(&result); err != nil {
+				return fmt.Errorf("query workflow %s: decode result: %w", e.workflowID, err)
+			}
+		} else {
+			result = json.RawMessage("null")
+		}
+		_, err = fmt.Fprintln(a.Stdout, string(result))
+		return err
+	})
 	e.register(c)
 	c.Flags().StringVar(&queryType, "type", "", "query type (required)")
 	input.register(c, "query")
@@ -218,33 +197,17 @@ func (a *App) newWorkflowCancelCommand(f *workflowFlags) *cobra.Command {
 		e      executionFlags
 		reason string
 	)
-	c := &cobra.Command{
-		Use:   "cancel",
-		Short: "Request cancellation of a workflow execution",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := e.validate(); err != nil {
-				return usage(c, err)
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			_, err = cl.WorkflowService().RequestCancelWorkflowExecution(s.ctx, &workflowservice.RequestCancelWorkflowExecutionRequest{
-				Namespace:         f.namespace,
-				WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: e.workflowID, RunId: e.runID},
-				Identity:          s.opts.Identity,
-				RequestId:         uuid.NewString(),
-				Reason:            reason,
-			})
-			if err != nil {
-				return fmt.Errorf("cancel workflow %s: %w", e.workflowID, err)
-			}
-			return a.resultLine(s, fmt.Sprintf("Cancellation of workflow %s requested.", e.workflowID),
-				map[string]any{"workflowId": e.workflowID, "result": "cancel requested"})
-		},
-	}
+	c := &cobra.Command{Use: "cancel", Short: "Request cancellation of a workflow execution"}
+	a.clientCommand(c, f, e.validate, func(s *clientSession, cl client.Client) error {
+		_, err := cl.WorkflowService().RequestCancelWorkflowExecution(s.ctx, &workflowservice.RequestCancelWorkflowExecutionRequest{
+			Namespace:         f.namespace,
+			WorkflowExecution: e.execution(),
+			Identity:          s.opts.Identity,
+			RequestId:         uuid.NewString(),
+			Reason:            reason,
+		})
+		return a.executionResult(s, &e, "cancel", err, "Cancellation of workflow %s requested.", "cancel requested")
+	})
 	e.register(c)
 	c.Flags().StringVar(&reason, "reason", "", "reason, recorded in the history")
 	return c
@@ -255,26 +218,11 @@ func (a *App) newWorkflowTerminateCommand(f *workflowFlags) *cobra.Command {
 		e      executionFlags
 		reason string
 	)
-	c := &cobra.Command{
-		Use:   "terminate",
-		Short: "Terminate a workflow execution at once",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := e.validate(); err != nil {
-				return usage(c, err)
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if err := cl.TerminateWorkflow(s.ctx, e.workflowID, e.runID, reason); err != nil {
-				return fmt.Errorf("terminate workflow %s: %w", e.workflowID, err)
-			}
-			return a.resultLine(s, fmt.Sprintf("Terminated workflow %s.", e.workflowID),
-				map[string]any{"workflowId": e.workflowID, "result": "terminated"})
-		},
-	}
+	c := &cobra.Command{Use: "terminate", Short: "Terminate a workflow execution at once"}
+	a.clientCommand(c, f, e.validate, func(s *clientSession, cl client.Client) error {
+		err := cl.TerminateWorkflow(s.ctx, e.workflowID, e.runID, reason)
+		return a.executionResult(s, &e, "terminate", err, "Terminated workflow %s.", "terminated")
+	})
 	e.register(c)
 	c.Flags().StringVar(&reason, "reason", "", "reason, recorded in the history")
 	return c
@@ -302,6 +250,7 @@ func (a *App) newWorkflowResetCommand(f *workflowFlags) *cobra.Command {
 		resetType           string
 		reason, reapplyType string
 		reapplyExclude      []string
+		req                 *workflowservice.ResetWorkflowExecutionRequest
 	)
 	c := &cobra.Command{
 		Use:   "reset",
@@ -312,66 +261,61 @@ func (a *App) newWorkflowResetCommand(f *workflowFlags) *cobra.Command {
 			"names. A running current run is terminated. Signals received after that point\n" +
 			"are re-applied to the new run unless --reapply-type none or --reapply-exclude\n" +
 			"signal.",
-		Args: noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := e.validate(); err != nil {
-				return usage(c, err)
+	}
+	a.clientCommand(c, f, func() error {
+		if err := e.validate(); err != nil {
+			return err
+		}
+		if reason == "" {
+			return errors.New("--reason: required")
+		}
+		if (eventID == 0) == (resetType == "") {
+			return errors.New("--event-id or --type: give exactly one")
+		}
+		switch strings.ToLower(resetType) {
+		case "":
+		case "first", "firstworkflowtask", "last", "lastworkflowtask":
+		default:
+			return fmt.Errorf("--type %q: want first or last", resetType)
+		}
+		req = &workflowservice.ResetWorkflowExecutionRequest{
+			Namespace:         f.namespace,
+			WorkflowExecution: e.execution(),
+			Reason:            reason,
+			RequestId:         uuid.NewString(),
+		}
+		if reapplyType != "" {
+			t, ok := reapplyTypes[strings.ToLower(reapplyType)]
+			if !ok {
+				return fmt.Errorf("--reapply-type %q: want All, Signal or None", reapplyType)
 			}
-			if reason == "" {
-				return usage(c, errors.New("--reason: required"))
+			req.ResetReapplyType = t //nolint:staticcheck // the server still honors it, as Temporal's does
+		}
+		for _, x := range reapplyExclude {
+			t, ok := reapplyExcludes[strings.ToLower(x)]
+			if !ok {
+				return fmt.Errorf("--reapply-exclude %q: want Signal or Update", x)
 			}
-			if (eventID == 0) == (resetType == "") {
-				return usage(c, errors.New("--event-id or --type: give exactly one"))
-			}
-			first := false
-			switch strings.ToLower(resetType) {
-			case "":
-			case "first", "firstworkflowtask":
-				first = true
-			case "last", "lastworkflowtask":
-			default:
-				return usage(c, fmt.Errorf("--type %q: want first or last", resetType))
-			}
-			req := &workflowservice.ResetWorkflowExecutionRequest{
-				Namespace:         f.namespace,
-				WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: e.workflowID, RunId: e.runID},
-				Reason:            reason,
-				RequestId:         uuid.NewString(),
-			}
-			if reapplyType != "" {
-				t, ok := reapplyTypes[strings.ToLower(reapplyType)]
-				if !ok {
-					return usage(c, fmt.Errorf("--reapply-type %q: want All, Signal or None", reapplyType))
-				}
-				req.ResetReapplyType = t //nolint:staticcheck // the server still honors it, as Temporal's does
-			}
-			for _, x := range reapplyExclude {
-				t, ok := reapplyExcludes[strings.ToLower(x)]
-				if !ok {
-					return usage(c, fmt.Errorf("--reapply-exclude %q: want Signal or Update", x))
-				}
-				req.ResetReapplyExcludeTypes = append(req.ResetReapplyExcludeTypes, t)
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
+			req.ResetReapplyExcludeTypes = append(req.ResetReapplyExcludeTypes, t)
+		}
+		return nil
+	}, func(s *clientSession, cl client.Client) error {
+		req.Identity = s.opts.Identity
+		if resetType != "" {
+			var err error
+			first := strings.HasPrefix(strings.ToLower(resetType), "first")
+			if eventID, err = findResetEvent(s, cl, &e, first); err != nil {
 				return err
 			}
-			defer done()
-			req.Identity = s.opts.Identity
-			if resetType != "" {
-				if eventID, err = a.findResetEvent(s, cl, e, first); err != nil {
-					return err
-				}
-			}
-			req.WorkflowTaskFinishEventId = eventID
-			resp, err := cl.ResetWorkflowExecution(s.ctx, req)
-			if err != nil {
-				return fmt.Errorf("reset workflow %s: %w", e.workflowID, err)
-			}
-			return a.resultLine(s, fmt.Sprintf("Reset workflow %s to event %d: new run %s.", e.workflowID, eventID, resp.GetRunId()),
-				map[string]any{"workflowId": e.workflowID, "eventId": eventID, "runId": resp.GetRunId()})
-		},
-	}
+		}
+		req.WorkflowTaskFinishEventId = eventID
+		resp, err := cl.ResetWorkflowExecution(s.ctx, req)
+		if err != nil {
+			return fmt.Errorf("reset workflow %s: %w", e.workflowID, err)
+		}
+		return a.resultLine(s, fmt.Sprintf("Reset workflow %s to event %d: new run %s.", e.workflowID, eventID, resp.GetRunId()),
+			map[string]any{"workflowId": e.workflowID, "eventId": eventID, "runId": resp.GetRunId()})
+	})
 	e.register(c)
 	c.Flags().Int64Var(&eventID, "event-id", 0, "the WorkflowTaskCompleted (or -Failed, -TimedOut, -Started) event to reset to")
 	c.Flags().StringVar(&resetType, "type", "", "reset to the first or last completed workflow task (first|last) instead of --event-id")
@@ -383,14 +327,13 @@ func (a *App) newWorkflowResetCommand(f *workflowFlags) *cobra.Command {
 
 // findResetEvent returns the first or last WorkflowTaskCompleted event of
 // the run.
-func (a *App) findResetEvent(s *clientSession, cl client.Client, e executionFlags, first bool) (int64, error) {
-	it := cl.GetWorkflowHistory(s.ctx, e.workflowID, e.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+func findResetEvent(s *clientSession, cl client.Client, e *executionFlags, first bool) (int64, error) {
+	history, err := e.history(s, cl)
+	if err != nil {
+		return 0, err
+	}
 	var found int64
-	for it.HasNext() {
-		ev, err := it.Next()
-		if err != nil {
-			return 0, fmt.Errorf("get history of workflow %s: %w", e.workflowID, err)
-		}
+	for _, ev := range history.GetEvents() {
 		if ev.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
 			found = ev.GetEventId()
 			if first {
@@ -406,30 +349,14 @@ func (a *App) findResetEvent(s *clientSession, cl client.Client, e executionFlag
 
 func (a *App) newWorkflowDeleteCommand(f *workflowFlags) *cobra.Command {
 	var e executionFlags
-	c := &cobra.Command{
-		Use:   "delete",
-		Short: "Delete a workflow execution (terminating it if it is running)",
-		Args:  noArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := e.validate(); err != nil {
-				return usage(c, err)
-			}
-			s, cl, done, err := a.workflowSession(c, f)
-			if err != nil {
-				return err
-			}
-			defer done()
-			_, err = cl.WorkflowService().DeleteWorkflowExecution(s.ctx, &workflowservice.DeleteWorkflowExecutionRequest{
-				Namespace:         f.namespace,
-				WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: e.workflowID, RunId: e.runID},
-			})
-			if err != nil {
-				return fmt.Errorf("delete workflow %s: %w", e.workflowID, err)
-			}
-			return a.resultLine(s, fmt.Sprintf("Deleted workflow %s.", e.workflowID),
-				map[string]any{"workflowId": e.workflowID, "result": "deleted"})
-		},
-	}
+	c := &cobra.Command{Use: "delete", Short: "Delete a workflow execution (terminating it if it is running)"}
+	a.clientCommand(c, f, e.validate, func(s *clientSession, cl client.Client) error {
+		_, err := cl.WorkflowService().DeleteWorkflowExecution(s.ctx, &workflowservice.DeleteWorkflowExecutionRequest{
+			Namespace:         f.namespace,
+			WorkflowExecution: e.execution(),
+		})
+		return a.executionResult(s, &e, "delete", err, "Deleted workflow %s.", "deleted")
+	})
 	e.register(c)
 	return c
 }

@@ -46,9 +46,9 @@ func cliGreeter(ctx workflow.Context, greeting string) ([]string, error) {
 	}
 }
 
-// startCLIDevServer starts an in-process dev server with a worker running
-// cliGreeter on queue "greet", and returns its address and a client.
-func startCLIDevServer(t *testing.T) (string, client.Client) {
+// startTestDevServer starts an in-process dev server on a free port,
+// stopped when the test ends, and returns its address.
+func startTestDevServer(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -62,14 +62,22 @@ func startCLIDevServer(t *testing.T) (string, client.Client) {
 	dev, err := server.StartDev(ctx, cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 	require.NoError(t, err)
 	t.Cleanup(dev.Stop)
-	cl, err := client.Dial(client.Options{HostPort: dev.Address(), Namespace: "default"})
+	return dev.Address()
+}
+
+// startCLIDevServer starts a dev server with a worker running cliGreeter
+// on queue "greet", and returns its address and a client.
+func startCLIDevServer(t *testing.T) (string, client.Client) {
+	t.Helper()
+	addr := startTestDevServer(t)
+	cl, err := client.Dial(client.Options{HostPort: addr, Namespace: "default"})
 	require.NoError(t, err)
 	t.Cleanup(cl.Close)
 	w := worker.New(cl, "greet", worker.Options{})
 	w.RegisterWorkflowWithOptions(cliGreeter, workflow.RegisterOptions{Name: "Greeter"})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
-	return dev.Address(), cl
+	return addr, cl
 }
 
 func TestWorkflowOperationCommands(t *testing.T) {
