@@ -1,0 +1,177 @@
+// Package temporalcli_test drives the official `temporal` CLI
+// (github.com/temporalio/cli, an external binary run through os/exec)
+// against an in-process Meridian dev server with a Go SDK worker in the
+// test process, and checks the CLI's JSON output (-o json) for the values
+// the server holds: what a Temporal user sees from their everyday commands.
+//
+// The binary is named by MERIDIAN_TEMPORAL_CLI; tools/temporalcli.sh
+// installs the pinned release and prints its path (make test does both).
+// Without it every test skips, saying so.
+package temporalcli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/meridian-dev/meridian/server"
+)
+
+// cliEnv names the temporal CLI binary the suite runs.
+const cliEnv = "MERIDIAN_TEMPORAL_CLI"
+
+// commandTimeout bounds one CLI invocation; commands that wait (execute)
+// finish in well under it.
+const commandTimeout = time.Minute
+
+// env is one in-process dev server, an SDK client dialed to it and the CLI
+// binary pointed at it.
+type env struct {
+	t      *testing.T
+	dev    *server.Region
+	client client.Client
+	cli    string
+	home   string
+}
+
+// newEnv starts a dev server on a free port with a fresh embedded store and
+// the custom search attributes sas registered on every namespace. It skips
+// the test when MERIDIAN_TEMPORAL_CLI is unset.
+func newEnv(t *testing.T, sas ...server.SearchAttribute) *env {
+	t.Helper()
+	cli := os.Getenv(cliEnv)
+	if cli == "" {
+		t.Skipf("%s is unset: run tools/temporalcli.sh to install the temporal CLI and set %s to the path it prints (make test does)", cliEnv, cliEnv)
+	}
+	_, err := os.Stat(cli)
+	require.NoError(t, err, "%s", cliEnv)
+
+	cfg := server.DefaultDevConfig()
+	cfg.IP = "127.0.0.1"
+	cfg.Port = freePort(t)
+	cfg.DataDir = t.TempDir()
+	cfg.SearchAttributes = sas
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	e := &env{t: t, cli: cli, home: t.TempDir()}
+	e.dev, err = server.StartDev(ctx, cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	require.NoError(t, err)
+	t.Cleanup(e.dev.Stop)
+	e.client, err = client.Dial(client.Options{HostPort: e.dev.Address(), Namespace: "default"})
+	require.NoError(t, err)
+	t.Cleanup(e.client.Close)
+	return e
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	return port
+}
+
+// exec runs the CLI with args against the server and returns its stdout;
+// a failed command's error carries its stderr. The CLI reads no config
+// file or TEMPORAL_* variable of the machine it runs on.
+func (e *env) exec(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	args = append(args, "--address", e.dev.Address(), "--disable-config-file", "--disable-config-env",
+		"--color", "never")
+	cmd := exec.CommandContext(ctx, e.cli, args...)
+	cmd.Env = []string{"HOME=" + e.home, "PATH=" + os.Getenv("PATH"), "TZ=UTC"}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), &cliError{args: args, err: err, stderr: stderr.String()}
+	}
+	return stdout.String(), nil
+}
+
+type cliError struct {
+	args   []string
+	err    error
+	stderr string
+}
+
+func (c *cliError) Error() string {
+	return "temporal " + strings.Join(c.args, " ") + ": " + c.err.Error() + ": " + strings.TrimSpace(c.stderr)
+}
+
+// run runs a command that must succeed and returns its stdout.
+func (e *env) run(args ...string) string {
+	e.t.Helper()
+	out, err := e.exec(args...)
+	require.NoError(e.t, err)
+	return out
+}
+
+// runJSON runs a command with -o json and decodes its output into v.
+func (e *env) runJSON(v any, args ...string) {
+	e.t.Helper()
+	out := e.run(append(args, "-o", "json")...)
+	require.NoError(e.t, json.Unmarshal([]byte(out), v), "output of temporal %s:\n%s", strings.Join(args, " "), out)
+}
+
+// runProto runs a command with -o json and payloads in their proto form
+// (--no-json-shorthand-payloads) and decodes its output into m.
+func (e *env) runProto(m proto.Message, args ...string) {
+	e.t.Helper()
+	var raw json.RawMessage
+	e.runJSON(&raw, append(args, "--no-json-shorthand-payloads")...)
+	decodeProto(e.t, raw, m)
+}
+
+// runProtoList is runProto for commands that print a JSON array of
+// messages; newMsg makes each element.
+func runProtoList[M proto.Message](e *env, newMsg func() M, args ...string) []M {
+	e.t.Helper()
+	var raws []json.RawMessage
+	e.runJSON(&raws, append(args, "--no-json-shorthand-payloads")...)
+	out := make([]M, 0, len(raws))
+	for _, raw := range raws {
+		m := newMsg()
+		decodeProto(e.t, raw, m)
+		out = append(out, m)
+	}
+	return out
+}
+
+func decodeProto(t *testing.T, raw []byte, m proto.Message) {
+	t.Helper()
+	require.NoError(t, protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(raw, m), "decoding %T from:\n%s", m, raw)
+}
+
+// eventually retries check until it passes (visibility and workflow
+// progress are asynchronous), then runs it once more to report failures.
+func (e *env) eventually(what string, check func() bool) {
+	e.t.Helper()
+	require.Eventually(e.t, check, 30*time.Second, 100*time.Millisecond, what)
+}
+
+// status is a run's status as the server reports it.
+func (e *env) status(workflowID, runID string) enumspb.WorkflowExecutionStatus {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d, err := e.client.DescribeWorkflowExecution(ctx, workflowID, runID)
+	require.NoError(e.t, err)
+	return d.GetWorkflowExecutionInfo().GetStatus()
+}

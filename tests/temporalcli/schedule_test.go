@@ -1,0 +1,108 @@
+package temporalcli_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+)
+
+func describeSchedule(e *env, id string) *workflowservice.DescribeScheduleResponse {
+	e.t.Helper()
+	d := &workflowservice.DescribeScheduleResponse{}
+	e.runProto(d, "schedule", "describe", "-s", id)
+	return d
+}
+
+// scheduleIDs lists the schedules' IDs as `schedule list` shows them.
+func (e *env) scheduleIDs() []string {
+	e.t.Helper()
+	var list []struct {
+		ScheduleID string `json:"scheduleId"`
+		Info       struct {
+			WorkflowType struct {
+				Name string `json:"name"`
+			} `json:"workflowType"`
+		} `json:"info"`
+	}
+	e.runJSON(&list, "schedule", "list")
+	ids := []string{}
+	for _, s := range list {
+		ids = append(ids, s.ScheduleID+"/"+s.Info.WorkflowType.Name)
+	}
+	return ids
+}
+
+func TestScheduleCommands(t *testing.T) {
+	e := newEnv(t)
+	e.startWorker()
+
+	e.run("schedule", "create", "-s", "nightly", "--interval", "1h", "--type", "Greet", "-t", queue,
+		"-w", "nightly-wf", "-i", `"schedule"`, "--notes", "created by the CLI test", "--overlap-policy", "AllowAll")
+
+	d := describeSchedule(e, "nightly")
+	spec := d.GetSchedule().GetSpec()
+	require.Len(t, spec.GetInterval(), 1)
+	require.Equal(t, time.Hour, spec.GetInterval()[0].GetInterval().AsDuration())
+	start := d.GetSchedule().GetAction().GetStartWorkflow()
+	require.Equal(t, "nightly-wf", start.GetWorkflowId())
+	require.Equal(t, "Greet", start.GetWorkflowType().GetName())
+	require.Equal(t, queue, start.GetTaskQueue().GetName())
+	require.Equal(t, `"schedule"`, string(start.GetInput().GetPayloads()[0].GetData()))
+	require.Equal(t, enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL, d.GetSchedule().GetPolicies().GetOverlapPolicy())
+	require.Equal(t, "created by the CLI test", d.GetSchedule().GetState().GetNotes())
+	require.False(t, d.GetSchedule().GetState().GetPaused())
+	require.NotEmpty(t, d.GetInfo().GetFutureActionTimes())
+	require.NotNil(t, d.GetInfo().GetCreateTime())
+
+	e.eventually("list shows the schedule", func() bool {
+		ids := e.scheduleIDs()
+		return len(ids) == 1 && ids[0] == "nightly/Greet"
+	})
+
+	// toggle: pause with a reason, then unpause.
+	e.run("schedule", "toggle", "-s", "nightly", "--pause", "--reason", "maintenance")
+	d = describeSchedule(e, "nightly")
+	require.True(t, d.GetSchedule().GetState().GetPaused())
+	require.Equal(t, "maintenance", d.GetSchedule().GetState().GetNotes())
+	e.run("schedule", "toggle", "-s", "nightly", "--unpause", "--reason", "done")
+	d = describeSchedule(e, "nightly")
+	require.False(t, d.GetSchedule().GetState().GetPaused())
+	require.Equal(t, "done", d.GetSchedule().GetState().GetNotes())
+
+	// trigger: one action now, run by the worker to completion.
+	e.run("schedule", "trigger", "-s", "nightly")
+	e.eventually("the triggered action is recorded", func() bool {
+		return len(describeSchedule(e, "nightly").GetInfo().GetRecentActions()) == 1
+	})
+	d = describeSchedule(e, "nightly")
+	require.Equal(t, int64(1), d.GetInfo().GetActionCount())
+	started := d.GetInfo().GetRecentActions()[0].GetStartWorkflowResult()
+	require.True(t, strings.HasPrefix(started.GetWorkflowId(), "nightly-wf-"), started.GetWorkflowId())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var greeting string
+	require.NoError(t, e.client.GetWorkflow(ctx, started.GetWorkflowId(), started.GetRunId()).Get(ctx, &greeting))
+	require.Equal(t, "hello schedule", greeting)
+
+	// update replaces the spec and action.
+	e.run("schedule", "update", "-s", "nightly", "--interval", "2h", "--type", "Greet", "-t", queue,
+		"-w", "nightly-wf", "-i", `"again"`)
+	d = describeSchedule(e, "nightly")
+	require.Equal(t, 2*time.Hour, d.GetSchedule().GetSpec().GetInterval()[0].GetInterval().AsDuration())
+	require.Equal(t, `"again"`, string(d.GetSchedule().GetAction().GetStartWorkflow().GetInput().GetPayloads()[0].GetData()))
+
+	// delete: describe fails and list is empty.
+	e.run("schedule", "delete", "-s", "nightly")
+	_, err := e.exec("schedule", "describe", "-s", "nightly")
+	require.ErrorContains(t, err, "not found")
+	e.eventually("list no longer shows the schedule", func() bool { return len(e.scheduleIDs()) == 0 })
+	var raw json.RawMessage
+	e.runJSON(&raw, "schedule", "list")
+	require.JSONEq(t, "[]", string(raw))
+}
