@@ -55,7 +55,8 @@
 //     TemporalNamespaceDivision=TemporalScheduler, which callers cannot
 //     set themselves), Update and Patch are workflow updates that return
 //     once the scheduler applied them, Describe is a query, Delete
-//     terminates it. Workflow list and count calls hide records that carry
+//     terminates it; GetSystemInfo and DescribeNamespace report
+//     supports_schedules. Workflow list and count calls hide records that carry
 //     TemporalNamespaceDivision unless the query names it (division.go).
 //
 // Not implemented (Unimplemented): batch operations,

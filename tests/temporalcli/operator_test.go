@@ -2,6 +2,7 @@ package temporalcli_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ func TestNamespaceCommands(t *testing.T) {
 	require.Equal(t, "ops@example.com", d.GetNamespaceInfo().GetOwnerEmail())
 	require.Equal(t, map[string]string{"team": "payments"}, d.GetNamespaceInfo().GetData())
 	require.Equal(t, 72*time.Hour, d.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration())
+	require.True(t, d.GetNamespaceInfo().GetSupportsSchedules())
 
 	// describe by ID finds the same namespace.
 	byID := &workflowservice.DescribeNamespaceResponse{}
@@ -91,4 +93,23 @@ func TestSearchAttributeCommands(t *testing.T) {
 	e.runProto(l, "operator", "search-attribute", "list")
 	require.NotContains(t, l.GetCustomAttributes(), "Amount")
 	require.Contains(t, l.GetCustomAttributes(), "CustomerId")
+}
+
+// The server's identity and capabilities, as `operator cluster` shows them.
+func TestClusterCommands(t *testing.T) {
+	e := newEnv(t)
+
+	sys := &workflowservice.GetSystemInfoResponse{}
+	e.runProto(sys, "operator", "cluster", "system")
+	require.NotEmpty(t, sys.GetServerVersion())
+	require.True(t, sys.GetCapabilities().GetSdkMetadata())
+	require.True(t, sys.GetCapabilities().GetSupportsSchedules())
+	require.True(t, sys.GetCapabilities().GetCountGroupByExecutionStatus())
+
+	info := &workflowservice.GetClusterInfoResponse{}
+	e.runProto(info, "operator", "cluster", "describe")
+	require.Equal(t, sys.GetServerVersion(), info.GetServerVersion())
+	require.NotEmpty(t, info.GetClusterName())
+
+	require.Equal(t, "SERVING", strings.TrimSpace(e.run("operator", "cluster", "health")))
 }
