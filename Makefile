@@ -75,12 +75,13 @@ build: check-go
 # with-cassandra.sh, which exports MERIDIAN_CASSANDRA and stops the node
 # afterwards, on failure too (MERIDIAN_CASSANDRA_KEEP=1 keeps it running).
 # The SDK end-to-end suite runs twice: on the embedded store with the rest,
-# then with every test server on Cassandra (MERIDIAN_SDK_STORE=cassandra).
+# then with every test server on Cassandra (MERIDIAN_SDK_STORE=cassandra);
+# so does the temporal CLI suite.
 # tests/temporalcli runs the official `temporal` CLI named by
 # MERIDIAN_TEMPORAL_CLI, installed first by tools/temporalcli.sh (once).
 test: check-go cassandra-up
 	cli="$$(GO="$(GO)" tools/temporalcli.sh)" && MERIDIAN_TEMPORAL_CLI="$$cli" $(WITH_CASSANDRA) sh -c '$(GO) vet ./... && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... && \
-		MERIDIAN_SDK_STORE=cassandra $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./tests/sdk/'
+		MERIDIAN_SDK_STORE=cassandra $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./tests/sdk/ ./tests/temporalcli/'
 	$(MAKE) --no-print-directory test-python
 
 # The Python SDK suite: the official `temporalio` package's workers and

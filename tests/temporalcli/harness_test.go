@@ -6,7 +6,9 @@
 //
 // The binary is named by MERIDIAN_TEMPORAL_CLI; tools/temporalcli.sh
 // installs the pinned release and prints its path (make test does both).
-// Without it every test skips, saying so.
+// Without it every test skips, saying so. MERIDIAN_SDK_STORE=cassandra
+// runs the servers on a fresh keyspace of MERIDIAN_CASSANDRA's Cassandra,
+// as in tests/sdk.
 package temporalcli_test
 
 import (
@@ -21,6 +23,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/uber-go/tally/v4"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
@@ -28,11 +31,19 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/meridian-dev/meridian/persistence"
+	"github.com/meridian-dev/meridian/persistence/cassandra"
+	"github.com/meridian-dev/meridian/persistence/cassandra/cassandratest"
 	"github.com/meridian-dev/meridian/server"
 )
 
 // cliEnv names the temporal CLI binary the suite runs.
 const cliEnv = "MERIDIAN_TEMPORAL_CLI"
+
+// storeEnv selects the store every test server runs on: unset or
+// "embedded" for the embedded store in a temp dir, "cassandra" for a fresh
+// keyspace on the Cassandra named by MERIDIAN_CASSANDRA.
+const storeEnv = "MERIDIAN_SDK_STORE"
 
 // commandTimeout bounds one CLI invocation; commands that wait (execute)
 // finish in well under it.
@@ -68,7 +79,19 @@ func newEnv(t *testing.T, sas ...server.SearchAttribute) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	e := &env{t: t, cli: cli, home: t.TempDir()}
-	e.dev, err = server.StartDev(ctx, cfg, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	switch store := os.Getenv(storeEnv); store {
+	case "", "embedded":
+		e.dev, err = server.StartDev(ctx, cfg, logger)
+	case "cassandra":
+		cc := cassandratest.NewKeyspace(t, cassandratest.Config(t))
+		e.dev, err = server.Start(ctx, cfg.RegionConfig(), func(scope tally.Scope) (*persistence.Stores, error) {
+			cc.Metrics = scope
+			return cassandra.Open(cc, logger)
+		}, logger)
+	default:
+		t.Fatalf("%s=%q: want embedded or cassandra", storeEnv, store)
+	}
 	require.NoError(t, err)
 	t.Cleanup(e.dev.Stop)
 	e.client, err = client.Dial(client.Options{HostPort: e.dev.Address(), Namespace: "default"})
