@@ -37,6 +37,12 @@ func collect(ctx workflow.Context) ([]string, error) {
 	if err := workflow.SetQueryHandler(ctx, "state", func() ([]string, error) { return got, nil }); err != nil {
 		return nil, err
 	}
+	if err := workflow.SetUpdateHandler(ctx, "push", func(_ workflow.Context, v string) (int, error) {
+		got = append(got, v)
+		return len(got), nil
+	}); err != nil {
+		return nil, err
+	}
 	add := workflow.GetSignalChannel(ctx, "add")
 	finish := workflow.GetSignalChannel(ctx, "finish")
 	done := false
@@ -229,8 +235,49 @@ func TestWorkflowCommands(t *testing.T) {
 	}
 	require.Equal(t, []string{"add", "finish"}, signals)
 
+	// reset to the last workflow task (found by reading the history
+	// newest first): the new run replays both signals and completes again.
+	var again struct {
+		RunID string `json:"runId"`
+	}
+	e.runJSON(&again, "workflow", "reset", "-w", "collect-1", "--type", "LastWorkflowTask", "--reason", "again")
+	require.NotEqual(t, reset.RunID, again.RunID)
+	e.eventually("the second reset run completes", func() bool {
+		return e.status("collect-1", again.RunID) == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	})
+	events = history(e, "collect-1", again.RunID)
+	var resetAt int64
+	for _, ev := range events {
+		if ev.GetWorkflowTaskFailedEventAttributes().GetCause() == enumspb.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW {
+			resetAt = ev.GetEventId()
+		}
+	}
+	require.NotZero(t, resetAt, "the new run's history records the reset")
+	// The reset point is the last workflow task: both signals come before it.
+	signals = nil
+	for _, ev := range events[:resetAt-1] {
+		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil {
+			signals = append(signals, a.GetSignalName())
+		}
+	}
+	require.Equal(t, []string{"add", "finish"}, signals)
+
+	// signal-with-start starts the run with the signal; update changes it
+	// and answers.
+	e.runJSON(&s, "workflow", "signal-with-start", "--type", "Collect", "-t", queue, "-w", "collect-2",
+		"--signal-name", "add", "--signal-input", `"x"`)
+	var upd struct {
+		Name     string `json:"name"`
+		UpdateID string `json:"updateId"`
+		Result   int    `json:"result"`
+	}
+	e.runJSON(&upd, "workflow", "update", "execute", "-w", "collect-2", "--name", "push", "-i", `"y"`, "--update-id", "u1")
+	require.Equal(t, "push", upd.Name)
+	require.Equal(t, "u1", upd.UpdateID)
+	require.Equal(t, 2, upd.Result)
+	require.Equal(t, []string{"x", "y"}, query(e, "collect-2", ""))
+
 	// cancel: the workflow sees the request and ends canceled.
-	e.runJSON(&s, "workflow", "start", "--type", "Collect", "-t", queue, "-w", "collect-2")
 	e.run("workflow", "cancel", "-w", "collect-2")
 	e.eventually("the canceled workflow ends canceled", func() bool {
 		return e.status("collect-2", s.RunID) == enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED
