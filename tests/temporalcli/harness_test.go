@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/uber-go/tally/v4"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -146,55 +148,112 @@ func (e *env) run(args ...string) string {
 	return out
 }
 
-// runJSON runs a command with -o json and decodes its output into v.
+// tryJSON runs a command with -o json and decodes its output into v.
+func (e *env) tryJSON(v any, args ...string) error {
+	out, err := e.exec(append(args, "-o", "json")...)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		return fmt.Errorf("decoding the output of temporal %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// runJSON is tryJSON for a command that must succeed.
 func (e *env) runJSON(v any, args ...string) {
 	e.t.Helper()
-	out := e.run(append(args, "-o", "json")...)
-	require.NoError(e.t, json.Unmarshal([]byte(out), v), "output of temporal %s:\n%s", strings.Join(args, " "), out)
+	require.NoError(e.t, e.tryJSON(v, args...))
 }
 
-// runProto runs a command with -o json and payloads in their proto form
+// tryProto runs a command with -o json and payloads in their proto form
 // (--no-json-shorthand-payloads) and decodes its output into m.
+func (e *env) tryProto(m proto.Message, args ...string) error {
+	var raw json.RawMessage
+	if err := e.tryJSON(&raw, append(args, "--no-json-shorthand-payloads")...); err != nil {
+		return err
+	}
+	return decodeProto(raw, m)
+}
+
+// runProto is tryProto for a command that must succeed.
 func (e *env) runProto(m proto.Message, args ...string) {
 	e.t.Helper()
-	var raw json.RawMessage
-	e.runJSON(&raw, append(args, "--no-json-shorthand-payloads")...)
-	decodeProto(e.t, raw, m)
+	require.NoError(e.t, e.tryProto(m, args...))
 }
 
-// runProtoList is runProto for commands that print a JSON array of
+// tryProtoList is tryProto for commands that print a JSON array of
 // messages; newMsg makes each element.
-func runProtoList[M proto.Message](e *env, newMsg func() M, args ...string) []M {
-	e.t.Helper()
+func tryProtoList[M proto.Message](e *env, newMsg func() M, args ...string) ([]M, error) {
 	var raws []json.RawMessage
-	e.runJSON(&raws, append(args, "--no-json-shorthand-payloads")...)
+	if err := e.tryJSON(&raws, append(args, "--no-json-shorthand-payloads")...); err != nil {
+		return nil, err
+	}
 	out := make([]M, 0, len(raws))
 	for _, raw := range raws {
 		m := newMsg()
-		decodeProto(e.t, raw, m)
+		if err := decodeProto(raw, m); err != nil {
+			return nil, err
+		}
 		out = append(out, m)
 	}
+	return out, nil
+}
+
+// runProtoList is tryProtoList for a command that must succeed.
+func runProtoList[M proto.Message](e *env, newMsg func() M, args ...string) []M {
+	e.t.Helper()
+	out, err := tryProtoList(e, newMsg, args...)
+	require.NoError(e.t, err)
 	return out
 }
 
-func decodeProto(t *testing.T, raw []byte, m proto.Message) {
-	t.Helper()
-	require.NoError(t, protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(raw, m), "decoding %T from:\n%s", m, raw)
+func decodeProto(raw []byte, m proto.Message) error {
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(raw, m); err != nil {
+		return fmt.Errorf("decoding %T: %w\n%s", m, err, raw)
+	}
+	return nil
 }
 
-// eventually retries check until it passes (visibility and workflow
-// progress are asynchronous), then runs it once more to report failures.
-func (e *env) eventually(what string, check func() bool) {
+// eventually retries check until it reports true (visibility and workflow
+// progress are asynchronous). A check returns its errors instead of
+// failing the test, so that it can be retried; the last one is reported
+// if the check never passes.
+func (e *env) eventually(what string, check func() (bool, error)) {
 	e.t.Helper()
-	require.Eventually(e.t, check, 30*time.Second, 100*time.Millisecond, what)
+	var last error
+	ok := assert.Eventually(e.t, func() bool {
+		done, err := check()
+		last = err
+		return err == nil && done
+	}, 30*time.Second, 100*time.Millisecond, what)
+	if !ok {
+		require.NoError(e.t, last, what)
+		require.FailNow(e.t, "condition never satisfied", what)
+	}
 }
 
-// status is a run's status as the server reports it.
-func (e *env) status(workflowID, runID string) enumspb.WorkflowExecutionStatus {
-	e.t.Helper()
+// status is a run's status as the server reports it (through the SDK).
+func (e *env) status(workflowID, runID string) (enumspb.WorkflowExecutionStatus, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	d, err := e.client.DescribeWorkflowExecution(ctx, workflowID, runID)
+	return d.GetWorkflowExecutionInfo().GetStatus(), err
+}
+
+// requireStatus checks a run's status now.
+func (e *env) requireStatus(want enumspb.WorkflowExecutionStatus, workflowID, runID string) {
+	e.t.Helper()
+	got, err := e.status(workflowID, runID)
 	require.NoError(e.t, err)
-	return d.GetWorkflowExecutionInfo().GetStatus()
+	require.Equal(e.t, want, got, "status of %s/%s", workflowID, runID)
+}
+
+// eventuallyStatus waits until a run has status want.
+func (e *env) eventuallyStatus(want enumspb.WorkflowExecutionStatus, workflowID, runID string) {
+	e.t.Helper()
+	e.eventually(fmt.Sprintf("%s/%s reaches %s", workflowID, runID, want), func() (bool, error) {
+		got, err := e.status(workflowID, runID)
+		return got == want, err
+	})
 }

@@ -1,7 +1,6 @@
 package temporalcli_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -74,14 +73,14 @@ func TestSearchAttributeCommands(t *testing.T) {
 	var s started
 	e.runJSON(&s, "workflow", "start", "--type", "Anything", "-t", "nobody", "-w", "sa-1",
 		"--search-attribute", `CustomerId="c-42"`, "--search-attribute", "Amount=12.5")
-	e.eventually("list finds the workflow by the new attributes", func() bool {
+	e.eventually("list finds the workflow by the new attributes", func() (bool, error) {
 		var got []struct {
 			Execution struct {
 				RunID string `json:"runId"`
 			} `json:"execution"`
 		}
-		out, err := e.exec("workflow", "list", "-q", `CustomerId="c-42" AND Amount > 10`, "-o", "json")
-		return err == nil && json.Unmarshal([]byte(out), &got) == nil && len(got) == 1 && got[0].Execution.RunID == s.RunID
+		err := e.tryJSON(&got, "workflow", "list", "-q", `CustomerId="c-42" AND Amount > 10`)
+		return len(got) == 1 && got[0].Execution.RunID == s.RunID, err
 	})
 
 	// A wrong type is refused by the server, naming the value.

@@ -19,9 +19,9 @@ func describeSchedule(e *env, id string) *workflowservice.DescribeScheduleRespon
 	return d
 }
 
-// scheduleIDs lists the schedules' IDs as `schedule list` shows them.
-func (e *env) scheduleIDs() []string {
-	e.t.Helper()
+// scheduleIDs lists the schedules as `schedule list` shows them, each as
+// "<schedule ID>/<workflow type>".
+func (e *env) scheduleIDs() ([]string, error) {
 	var list []struct {
 		ScheduleID string `json:"scheduleId"`
 		Info       struct {
@@ -30,12 +30,14 @@ func (e *env) scheduleIDs() []string {
 			} `json:"workflowType"`
 		} `json:"info"`
 	}
-	e.runJSON(&list, "schedule", "list")
+	if err := e.tryJSON(&list, "schedule", "list"); err != nil {
+		return nil, err
+	}
 	ids := []string{}
 	for _, s := range list {
 		ids = append(ids, s.ScheduleID+"/"+s.Info.WorkflowType.Name)
 	}
-	return ids
+	return ids, nil
 }
 
 func TestScheduleCommands(t *testing.T) {
@@ -60,9 +62,9 @@ func TestScheduleCommands(t *testing.T) {
 	require.NotEmpty(t, d.GetInfo().GetFutureActionTimes())
 	require.NotNil(t, d.GetInfo().GetCreateTime())
 
-	e.eventually("list shows the schedule", func() bool {
-		ids := e.scheduleIDs()
-		return len(ids) == 1 && ids[0] == "nightly/Greet"
+	e.eventually("list shows the schedule", func() (bool, error) {
+		ids, err := e.scheduleIDs()
+		return len(ids) == 1 && ids[0] == "nightly/Greet", err
 	})
 
 	// toggle: pause with a reason, then unpause.
@@ -77,8 +79,10 @@ func TestScheduleCommands(t *testing.T) {
 
 	// trigger: one action now, run by the worker to completion.
 	e.run("schedule", "trigger", "-s", "nightly")
-	e.eventually("the triggered action is recorded", func() bool {
-		return len(describeSchedule(e, "nightly").GetInfo().GetRecentActions()) == 1
+	e.eventually("the triggered action is recorded", func() (bool, error) {
+		d := &workflowservice.DescribeScheduleResponse{}
+		err := e.tryProto(d, "schedule", "describe", "-s", "nightly")
+		return len(d.GetInfo().GetRecentActions()) == 1, err
 	})
 	d = describeSchedule(e, "nightly")
 	require.Equal(t, int64(1), d.GetInfo().GetActionCount())
@@ -101,7 +105,10 @@ func TestScheduleCommands(t *testing.T) {
 	e.run("schedule", "delete", "-s", "nightly")
 	_, err := e.exec("schedule", "describe", "-s", "nightly")
 	require.ErrorContains(t, err, "not found")
-	e.eventually("list no longer shows the schedule", func() bool { return len(e.scheduleIDs()) == 0 })
+	e.eventually("list no longer shows the schedule", func() (bool, error) {
+		ids, err := e.scheduleIDs()
+		return len(ids) == 0, err
+	})
 	var raw json.RawMessage
 	e.runJSON(&raw, "schedule", "list")
 	require.JSONEq(t, "[]", string(raw))

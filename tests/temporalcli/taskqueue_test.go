@@ -38,16 +38,16 @@ func TestTaskQueueDescribe(t *testing.T) {
 	identity := workerIdentity
 
 	// The worker polls both of its queue's task types.
-	e.eventually("describe lists the worker polling both types", func() bool {
+	e.eventually("describe lists the worker polling both types", func() (bool, error) {
 		var d taskQueueDescription
-		e.runJSON(&d, "task-queue", "describe", "-t", queue)
+		err := e.tryJSON(&d, "task-queue", "describe", "-t", queue)
 		types := map[string]bool{}
 		for _, p := range d.Pollers {
 			if p.Identity == identity {
 				types[p.TaskQueueType] = true
 			}
 		}
-		return types["workflow"] && types["activity"]
+		return types["workflow"] && types["activity"], err
 	})
 
 	// A queue nobody polls holds the workflow tasks of the runs started on it.

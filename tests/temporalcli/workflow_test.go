@@ -3,6 +3,8 @@ package temporalcli_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -103,8 +105,15 @@ func history(e *env, workflowID, runID string) []*historypb.HistoryEvent {
 	return h.GetEvents()
 }
 
+// query runs the "state" query; runID "" is the current run.
 func query(e *env, workflowID, runID string) []string {
 	e.t.Helper()
+	got, err := tryQuery(e, workflowID, runID)
+	require.NoError(e.t, err)
+	return got
+}
+
+func tryQuery(e *env, workflowID, runID string) ([]string, error) {
 	var out struct {
 		QueryResult [][]string `json:"queryResult"` // one entry per result payload
 	}
@@ -112,10 +121,16 @@ func query(e *env, workflowID, runID string) []string {
 	if runID != "" {
 		args = append(args, "-r", runID)
 	}
-	e.runJSON(&out, args...)
-	require.Len(e.t, out.QueryResult, 1)
-	return out.QueryResult[0]
+	if err := e.tryJSON(&out, args...); err != nil {
+		return nil, err
+	}
+	if len(out.QueryResult) != 1 {
+		return nil, fmt.Errorf("query answered %d results, want 1", len(out.QueryResult))
+	}
+	return out.QueryResult[0], nil
 }
+
+func newInfo() *workflowpb.WorkflowExecutionInfo { return &workflowpb.WorkflowExecutionInfo{} }
 
 // started is `workflow start`'s JSON answer.
 type started struct {
@@ -143,7 +158,7 @@ func TestWorkflowCommands(t *testing.T) {
 	require.NotEmpty(t, exec.RunID)
 	require.Equal(t, "COMPLETED", exec.Status)
 	require.JSONEq(t, `"hello cli"`, string(exec.Result))
-	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, e.status("greet-1", exec.RunID))
+	e.requireStatus(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, "greet-1", exec.RunID)
 
 	// start, with a search attribute and a memo.
 	var s started
@@ -154,7 +169,10 @@ func TestWorkflowCommands(t *testing.T) {
 
 	// signal, then query sees it.
 	e.run("workflow", "signal", "-w", "collect-1", "--name", "add", "-i", `"a"`)
-	e.eventually("the query sees the signal", func() bool { return len(query(e, "collect-1", "")) == 1 })
+	e.eventually("the query sees the signal", func() (bool, error) {
+		got, err := tryQuery(e, "collect-1", "")
+		return len(got) == 1, err
+	})
 	require.Equal(t, []string{"a"}, query(e, "collect-1", s.RunID))
 
 	// describe: the run as the server holds it.
@@ -169,21 +187,22 @@ func TestWorkflowCommands(t *testing.T) {
 	require.Equal(t, queue, d.GetExecutionConfig().GetTaskQueue().GetName())
 
 	// list and count by the search attribute and by type.
-	e.eventually("list finds the run by its search attribute", func() bool {
-		l := runProtoList(e, func() *workflowpb.WorkflowExecutionInfo { return &workflowpb.WorkflowExecutionInfo{} },
-			"workflow", "list", "-q", `Color="blue"`)
-		return len(l) == 1 && l[0].GetExecution().GetRunId() == s.RunID
+	e.eventually("list finds the run by its search attribute", func() (bool, error) {
+		l, err := tryProtoList(e, newInfo, "workflow", "list", "-q", `Color="blue"`)
+		return len(l) == 1 && l[0].GetExecution().GetRunId() == s.RunID, err
 	})
-	all := runProtoList(e, func() *workflowpb.WorkflowExecutionInfo { return &workflowpb.WorkflowExecutionInfo{} },
-		"workflow", "list")
-	ids := map[string]enumspb.WorkflowExecutionStatus{}
-	for _, w := range all {
-		ids[w.GetExecution().GetWorkflowId()] = w.GetStatus()
-	}
-	require.Equal(t, map[string]enumspb.WorkflowExecutionStatus{
+	want := map[string]enumspb.WorkflowExecutionStatus{
 		"greet-1":   enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED,
 		"collect-1": enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING,
-	}, ids)
+	}
+	e.eventually("list shows both runs with their statuses", func() (bool, error) {
+		all, err := tryProtoList(e, newInfo, "workflow", "list")
+		ids := map[string]enumspb.WorkflowExecutionStatus{}
+		for _, w := range all {
+			ids[w.GetExecution().GetWorkflowId()] = w.GetStatus()
+		}
+		return reflect.DeepEqual(want, ids), err
+	})
 	var count struct {
 		Count  string `json:"count"`
 		Groups []struct {
@@ -195,6 +214,7 @@ func TestWorkflowCommands(t *testing.T) {
 	require.Equal(t, "1", count.Count)
 	e.runJSON(&count, "workflow", "count", "-q", "GROUP BY ExecutionStatus")
 	require.Equal(t, "2", count.Count)
+	require.Len(t, count.Groups, 2)
 	require.ElementsMatch(t, []string{"Running", "Completed"},
 		[]string{count.Groups[0].GroupValues[0], count.Groups[1].GroupValues[0]})
 
@@ -206,18 +226,16 @@ func TestWorkflowCommands(t *testing.T) {
 	e.runJSON(&reset, "workflow", "reset", "-w", "collect-1", "--type", "FirstWorkflowTask", "--reason", "cli test")
 	require.NotEmpty(t, reset.RunID)
 	require.NotEqual(t, s.RunID, reset.RunID)
-	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, e.status("collect-1", s.RunID))
-	e.eventually("the reset run re-applied the signal", func() bool {
-		q := query(e, "collect-1", reset.RunID)
-		return len(q) == 1 && q[0] == "a"
+	e.requireStatus(enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, "collect-1", s.RunID)
+	e.eventually("the reset run re-applied the signal", func() (bool, error) {
+		q, err := tryQuery(e, "collect-1", reset.RunID)
+		return len(q) == 1 && q[0] == "a", err
 	})
 	require.Equal(t, reset.RunID, describe(e, "collect-1", "").GetWorkflowExecutionInfo().GetExecution().GetRunId())
 
 	// finish it and show its history.
 	e.run("workflow", "signal", "-w", "collect-1", "--name", "finish")
-	e.eventually("the reset run completes", func() bool {
-		return e.status("collect-1", reset.RunID) == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
-	})
+	e.eventuallyStatus(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, "collect-1", reset.RunID)
 	events := history(e, "collect-1", reset.RunID)
 	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, events[0].GetEventType())
 	last := events[len(events)-1]
@@ -242,9 +260,7 @@ func TestWorkflowCommands(t *testing.T) {
 	}
 	e.runJSON(&again, "workflow", "reset", "-w", "collect-1", "--type", "LastWorkflowTask", "--reason", "again")
 	require.NotEqual(t, reset.RunID, again.RunID)
-	e.eventually("the second reset run completes", func() bool {
-		return e.status("collect-1", again.RunID) == enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
-	})
+	e.eventuallyStatus(enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, "collect-1", again.RunID)
 	events = history(e, "collect-1", again.RunID)
 	var resetAt int64
 	for _, ev := range events {
@@ -279,9 +295,7 @@ func TestWorkflowCommands(t *testing.T) {
 
 	// cancel: the workflow sees the request and ends canceled.
 	e.run("workflow", "cancel", "-w", "collect-2")
-	e.eventually("the canceled workflow ends canceled", func() bool {
-		return e.status("collect-2", s.RunID) == enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED
-	})
+	e.eventuallyStatus(enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED, "collect-2", s.RunID)
 
 	// terminate: the history ends with the reason.
 	e.runJSON(&s, "workflow", "start", "--type", "Collect", "-t", queue, "-w", "collect-3")
@@ -294,14 +308,13 @@ func TestWorkflowCommands(t *testing.T) {
 
 	// delete: describe then fails with NotFound and list no longer shows it.
 	e.run("workflow", "delete", "-w", "greet-1")
-	e.eventually("the deleted workflow is gone", func() bool {
+	e.eventually("the deleted workflow is gone", func() (bool, error) {
 		_, err := e.exec("workflow", "describe", "-w", "greet-1")
 		var ce *cliError
-		return errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.stderr), "not found")
+		return errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.stderr), "not found"), nil
 	})
-	e.eventually("list no longer shows the deleted workflow", func() bool {
-		l := runProtoList(e, func() *workflowpb.WorkflowExecutionInfo { return &workflowpb.WorkflowExecutionInfo{} },
-			"workflow", "list", "-q", "WorkflowId='greet-1'")
-		return len(l) == 0
+	e.eventually("list no longer shows the deleted workflow", func() (bool, error) {
+		l, err := tryProtoList(e, newInfo, "workflow", "list", "-q", "WorkflowId='greet-1'")
+		return len(l) == 0, err
 	})
 }
