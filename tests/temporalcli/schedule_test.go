@@ -94,6 +94,21 @@ func TestScheduleCommands(t *testing.T) {
 	require.NoError(t, e.client.GetWorkflow(ctx, started.GetWorkflowId(), started.GetRunId()).Get(ctx, &greeting))
 	require.Equal(t, "hello schedule", greeting)
 
+	// backfill: the hourly times in a past range run now (AllowAll: the
+	// CLI's default, Skip, would skip 02:00 while 01:00 runs).
+	e.run("schedule", "backfill", "-s", "nightly", "--start-time", "2026-01-01T00:30:00Z",
+		"--end-time", "2026-01-01T02:30:00Z", "--overlap-policy", "AllowAll")
+	e.eventually("the backfilled actions are recorded", func() (bool, error) {
+		d := &workflowservice.DescribeScheduleResponse{}
+		err := e.tryProto(d, "schedule", "describe", "-s", "nightly")
+		return d.GetInfo().GetActionCount() == 3, err
+	})
+	var backfilled []string
+	for _, a := range describeSchedule(e, "nightly").GetInfo().GetRecentActions()[1:] {
+		backfilled = append(backfilled, a.GetScheduleTime().AsTime().UTC().Format(time.RFC3339))
+	}
+	require.Equal(t, []string{"2026-01-01T01:00:00Z", "2026-01-01T02:00:00Z"}, backfilled)
+
 	// update replaces the spec and action.
 	e.run("schedule", "update", "-s", "nightly", "--interval", "2h", "--type", "Greet", "-t", queue,
 		"-w", "nightly-wf", "-i", `"again"`)

@@ -253,6 +253,15 @@ func TestWorkflowCommands(t *testing.T) {
 	}
 	require.Equal(t, []string{"add", "finish"}, signals)
 
+	// result: the closed run's outcome.
+	var res struct {
+		RunID  string `json:"runId"`
+		Status string `json:"status"`
+	}
+	e.runJSON(&res, "workflow", "result", "-w", "collect-1")
+	require.Equal(t, reset.RunID, res.RunID)
+	require.Equal(t, "COMPLETED", res.Status)
+
 	// reset to the last workflow task (found by reading the history
 	// newest first): the new run replays both signals and completes again.
 	var again struct {
@@ -292,6 +301,8 @@ func TestWorkflowCommands(t *testing.T) {
 	require.Equal(t, "u1", upd.UpdateID)
 	require.Equal(t, 2, upd.Result)
 	require.Equal(t, []string{"x", "y"}, query(e, "collect-2", ""))
+	// stack: the worker's goroutine dump of the workflow.
+	require.Contains(t, e.run("workflow", "stack", "-w", "collect-2"), "temporalcli_test.collect")
 
 	// cancel: the workflow sees the request and ends canceled.
 	e.run("workflow", "cancel", "-w", "collect-2")
