@@ -2,6 +2,7 @@
 #   make run     run a dev server on 127.0.0.1:7233
 #   make test    go vet + every test (on a local Cassandra it starts and stops)
 #   make test-python     the Python SDK suite alone (tests/python; needs python3 >= 3.10)
+#   make temporal-cli    install the pinned official `temporal` CLI (tests/temporalcli) and print its path
 #   make build   bin/meridian
 #   make lint    golangci-lint (pinned, installed into ./bin)
 #   make proto   regenerate the committed gRPC/protobuf code (pinned tools)
@@ -48,7 +49,7 @@ PROTOC_GEN_GO_STAMP := $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION)
 PROTOC_GEN_GO_GRPC_STAMP := $(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
 
 .DEFAULT_GOAL := help
-.PHONY: help check-go run build test test-python lint proto bench fmt cassandra-up cassandra-down bench-cassandra
+.PHONY: help check-go run build test test-python temporal-cli lint proto bench fmt cassandra-up cassandra-down bench-cassandra
 
 help:
 	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
@@ -74,10 +75,13 @@ build: check-go
 # with-cassandra.sh, which exports MERIDIAN_CASSANDRA and stops the node
 # afterwards, on failure too (MERIDIAN_CASSANDRA_KEEP=1 keeps it running).
 # The SDK end-to-end suite runs twice: on the embedded store with the rest,
-# then with every test server on Cassandra (MERIDIAN_SDK_STORE=cassandra).
+# then with every test server on Cassandra (MERIDIAN_SDK_STORE=cassandra);
+# so does the temporal CLI suite.
+# tests/temporalcli runs the official `temporal` CLI named by
+# MERIDIAN_TEMPORAL_CLI, installed first by tools/temporalcli.sh (once).
 test: check-go cassandra-up
-	$(WITH_CASSANDRA) sh -c '$(GO) vet ./... && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... && \
-		MERIDIAN_SDK_STORE=cassandra $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./tests/sdk/'
+	cli="$$(GO="$(GO)" tools/temporalcli.sh)" && MERIDIAN_TEMPORAL_CLI="$$cli" $(WITH_CASSANDRA) sh -c '$(GO) vet ./... && $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./... && \
+		MERIDIAN_SDK_STORE=cassandra $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./tests/sdk/ ./tests/temporalcli/'
 	$(MAKE) --no-print-directory test-python
 
 # The Python SDK suite: the official `temporalio` package's workers and
@@ -88,6 +92,12 @@ test: check-go cassandra-up
 # PYTEST_ARGS passes arguments to pytest, e.g. PYTEST_ARGS="-k legal -v".
 test-python: check-go
 	GO="$(GO)" tests/python/run.sh $(PYTEST_ARGS)
+
+# The official `temporal` CLI (github.com/temporalio/cli, an external tool)
+# at the version tools/temporalcli.sh pins, built once from the Go module
+# proxy into ~/.cache/meridian/tools/temporal-<version>/.
+temporal-cli: check-go
+	@GO="$(GO)" tools/temporalcli.sh
 
 cassandra-up:
 	$(CASSANDRA_ENV) deploy/cassandra/cassandra.sh start

@@ -55,11 +55,15 @@
 //     TemporalNamespaceDivision=TemporalScheduler, which callers cannot
 //     set themselves), Update and Patch are workflow updates that return
 //     once the scheduler applied them, Describe is a query, Delete
-//     terminates it. Workflow list and count calls hide records that carry
+//     terminates it; GetSystemInfo and DescribeNamespace report
+//     supports_schedules. Workflow list and count calls hide records that carry
 //     TemporalNamespaceDivision unless the query names it (division.go).
+//   - GetWorkflowExecutionHistoryReverse (history_reverse.go) reads the
+//     run forward through history and pages it newest first; its page
+//     token pins the run, so later pages read the same run.
 //
 // Not implemented (Unimplemented): batch operations,
 // worker versioning and deployments, Nexus, archival,
-// GetWorkflowExecutionHistoryReverse, and the OperatorService calls other
-// than Add/Remove/ListSearchAttributes.
+// ListTaskQueuePartitions, and the OperatorService calls other than
+// Add/Remove/ListSearchAttributes.
 package frontend

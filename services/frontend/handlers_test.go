@@ -398,7 +398,7 @@ func TestSystemInfo(t *testing.T) {
 	require.True(t, c.GetEncodedFailureAttributes())
 	require.True(t, c.GetUpsertMemo())
 	require.True(t, c.GetSdkMetadata())
-	require.False(t, c.GetSupportsSchedules())
+	require.True(t, c.GetSupportsSchedules())
 	require.True(t, c.GetEagerWorkflowStart())
 	require.True(t, c.GetCountGroupByExecutionStatus())
 	require.False(t, c.GetBuildIdBasedVersioning())

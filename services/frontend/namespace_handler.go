@@ -160,7 +160,7 @@ func (s *Service) describeResponse(d *persistencepb.NamespaceDetail) *workflowse
 		BlobSizeLimitError: int64(s.cfg.BlobSizeLimitError),
 		MemoSizeLimitError: int64(s.cfg.MemoSizeLimitError),
 	}
-	info.SupportsSchedules = false
+	info.SupportsSchedules = true // schedule_handler.go, run by the system worker
 	return &workflowservice.DescribeNamespaceResponse{
 		NamespaceInfo:     info,
 		Config:            proto.Clone(d.GetConfig()).(*namespacepb.NamespaceConfig),

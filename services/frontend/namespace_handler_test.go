@@ -167,6 +167,7 @@ func TestNamespaceLifecycle(t *testing.T) {
 	require.True(t, info.GetCapabilities().GetEagerWorkflowStart())
 	require.True(t, info.GetCapabilities().GetSyncUpdate())
 	require.True(t, info.GetCapabilities().GetAsyncUpdate())
+	require.True(t, info.GetSupportsSchedules(), "schedules are served (schedule_handler.go)")
 	require.Equal(t, int64(2<<20), info.GetLimits().GetBlobSizeLimitError())
 	require.Equal(t, testCluster, byName.GetReplicationConfig().GetActiveClusterName())
 	require.False(t, byName.GetIsGlobalNamespace())

@@ -283,7 +283,7 @@ func TestGRPCPanicBecomesInternal(t *testing.T) {
 func TestGRPCUnimplemented(t *testing.T) {
 	env := newTestEnv(t)
 	c := dialSDK(t, serve(t, env))
-	_, err := c.WorkflowService().GetWorkflowExecutionHistoryReverse(testCtx(t), &workflowservice.GetWorkflowExecutionHistoryReverseRequest{Namespace: "default"})
+	_, err := c.WorkflowService().StartBatchOperation(testCtx(t), &workflowservice.StartBatchOperationRequest{Namespace: "default"})
 	var un *serviceerror.Unimplemented
 	require.ErrorAs(t, err, &un)
 }

@@ -251,7 +251,7 @@ func (s *Service) GetSystemInfo(context.Context, *workflowservice.GetSystemInfoR
 			SignalAndQueryHeader:            true,
 			InternalErrorDifferentiation:    true,
 			ActivityFailureIncludeHeartbeat: true,
-			SupportsSchedules:               false,
+			SupportsSchedules:               true, // schedule_handler.go
 			EncodedFailureAttributes:        true,
 			BuildIdBasedVersioning:          false,
 			UpsertMemo:                      true,
