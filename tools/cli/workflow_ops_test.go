@@ -98,6 +98,21 @@ func TestWorkflowOperationCommands(t *testing.T) {
 	firstRun := started["runId"]
 	require.NotEmpty(t, firstRun)
 
+	// Signal only once the first workflow task completed, so that a reset
+	// to that task comes before the signal.
+	require.Eventually(t, func() bool {
+		iter := cl.GetWorkflowHistory(ctx, "g1", firstRun, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for iter.HasNext() {
+			e, err := iter.Next()
+			if err != nil {
+				return false
+			}
+			if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond)
 	code, out, errOut = run("signal", "-w", "g1", "--name", "name", "--input", `"ann"`)
 	require.Equal(t, 0, code, errOut)
 	require.Equal(t, "Signaled workflow g1.\n", out)
@@ -114,7 +129,17 @@ func TestWorkflowOperationCommands(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &reset))
 	newRun := reset["runId"].(string)
 	require.NotEqual(t, firstRun, newRun)
-	require.Equal(t, float64(4), reset["eventId"])
+	// The first completed workflow task (event 4).
+	var firstCompleted int64
+	iter := cl.GetWorkflowHistory(ctx, "g1", firstRun, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for firstCompleted == 0 && iter.HasNext() {
+		e, err := iter.Next()
+		require.NoError(t, err)
+		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED {
+			firstCompleted = e.GetEventId()
+		}
+	}
+	require.Equal(t, float64(firstCompleted), reset["eventId"])
 	d, err := cl.DescribeWorkflowExecution(ctx, "g1", firstRun)
 	require.NoError(t, err)
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED, d.GetWorkflowExecutionInfo().GetStatus())
