@@ -139,7 +139,10 @@ func Run(ctx context.Context, cfg Config, env Env) (*Result, error) {
 	wall0 := clk.Now()
 
 	rec := newRecorder(clk)
-	taskQueue := fmt.Sprintf("%s-%s-%d", cfg.TaskQueue, cfg.RunID, cfg.ProcessIndex)
+	// Runs that share a run ID (a suite, several processes) get their own
+	// task queues and workflow IDs by name and process: reusing a closed
+	// workflow's ID would cost an extra conditional write per start.
+	taskQueue := fmt.Sprintf("%s-%s-%s-%d", cfg.TaskQueue, cfg.RunID, cfg.Name, cfg.ProcessIndex)
 	var w benchWorker
 	var notes func() []string
 	switch cfg.Worker {
@@ -165,7 +168,7 @@ func Run(ctx context.Context, cfg Config, env Env) (*Result, error) {
 	t0 := clk.Now()
 	res.StartedAt = t0
 	rec.setMeasureStart(t0.Add(cfg.Warmup))
-	l := newLoad(cfg, clk, rec, w, fmt.Sprintf("bench-%s-p%d", cfg.RunID, cfg.ProcessIndex))
+	l := newLoad(cfg, clk, rec, w, fmt.Sprintf("bench-%s-%s-p%d", cfg.RunID, cfg.Name, cfg.ProcessIndex))
 	progressCtx, stopProgress := context.WithCancel(ctx)
 	p := &progress{w: env.Progress, clk: clk, rec: rec, load: l, openLoop: cfg.openLoop()}
 	progressDone := make(chan struct{})
