@@ -52,13 +52,14 @@ single() {
 	cat >"$cfg" <<YAML
 cluster: {name: active, shards: $SHARDS}
 frontend: {address: 127.0.0.1:17533}
+metrics: {address: 127.0.0.1:17590}
 log: {level: warn}
 persistence:
   cassandra: {hosts: [127.0.0.1], port: 9042, keyspace: $ks}
 YAML
 	"$BIN" server start --config "$cfg" >"${TMPDIR:-/tmp}/meridian-bench-single-$RUN.log" 2>&1 &
 	pid=$!
-	bench single-host 127.0.0.1:17533 || true
+	bench single-host 127.0.0.1:17533 --metrics-url http://127.0.0.1:17590/metrics || true
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 }
