@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -420,9 +421,9 @@ func (a *App) newSchedulePatchCommand(f *workflowFlags, verb, short string) *cob
 		patch = &schedulepb.SchedulePatch{}
 		switch verb {
 		case "pause":
-			patch.Pause = orDefault(note, "Paused via meridian CLI")
+			patch.Pause = cmp.Or(note, "Paused via meridian CLI")
 		case "unpause":
-			patch.Unpause = orDefault(note, "Unpaused via meridian CLI")
+			patch.Unpause = cmp.Or(note, "Unpaused via meridian CLI")
 		case "trigger":
 			patch.TriggerImmediately = &schedulepb.TriggerImmediatelyRequest{OverlapPolicy: policy}
 		case "backfill":
@@ -458,13 +459,6 @@ func (a *App) newSchedulePatchCommand(f *workflowFlags, verb, short string) *cob
 		c.Flags().StringVar(&end, "end-time", "", "end of the range, RFC 3339, inclusive (required)")
 	}
 	return c
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 func (a *App) newScheduleDeleteCommand(f *workflowFlags) *cobra.Command {

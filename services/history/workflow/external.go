@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	commandpb "go.temporal.io/api/command/v1"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -147,7 +148,7 @@ func (m *MutableState) RecordExternalSignaled(initiatedID int64, runID string) b
 			InitiatedEventId:  initiatedID,
 			Namespace:         si.Namespace,
 			NamespaceId:       si.NamespaceId,
-			WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: si.WorkflowId, RunId: orString(runID, si.RunId)},
+			WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: si.WorkflowId, RunId: cmp.Or(runID, si.RunId)},
 		}},
 	})
 	m.ScheduleWorkflowTask()
@@ -215,11 +216,4 @@ func (m *MutableState) RecordExternalCancelFailed(initiatedID int64, cause enums
 	})
 	m.ScheduleWorkflowTask()
 	return true
-}
-
-func orString(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
