@@ -130,10 +130,23 @@ func (d *leanDriver) pollWorkflowTasks(ctx context.Context) {
 		TaskQueue: &taskqueuepb.TaskQueue{Name: d.taskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
 		Identity:  d.identity,
 	}
+	pollLoop(ctx, d, func(pctx context.Context) (*workflowservice.PollWorkflowTaskQueueResponse, error) {
+		return d.svc().PollWorkflowTaskQueue(pctx, req)
+	}, func(resp *workflowservice.PollWorkflowTaskQueueResponse) {
+		if err := d.workflowTask(ctx, resp); err != nil && ctx.Err() == nil {
+			d.respondErrors.Add(1)
+		}
+	})
+}
+
+// pollLoop long-polls with poll until ctx ends, backing off after failed
+// calls, and records and hands every task it gets to handle (a long poll
+// that ended empty is polled again).
+func pollLoop[T interface{ GetTaskToken() []byte }](ctx context.Context, d *leanDriver, poll func(context.Context) (T, error), handle func(T)) {
 	failures := 0
 	for ctx.Err() == nil {
 		pctx, cancel := context.WithTimeout(ctx, pollTimeout)
-		resp, err := d.svc().PollWorkflowTaskQueue(pctx, req)
+		resp, err := poll(pctx)
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -144,12 +157,10 @@ func (d *leanDriver) pollWorkflowTasks(ctx context.Context) {
 		}
 		failures = 0
 		if len(resp.GetTaskToken()) == 0 {
-			continue // the long poll ended empty
+			continue
 		}
 		d.rec.observe(resp)
-		if err := d.workflowTask(ctx, resp); err != nil && ctx.Err() == nil {
-			d.respondErrors.Add(1)
-		}
+		handle(resp)
 	}
 }
 
@@ -195,25 +206,11 @@ func (d *leanDriver) pollActivityTasks(ctx context.Context) {
 		TaskQueue: &taskqueuepb.TaskQueue{Name: d.taskQueue, Kind: enumspb.TASK_QUEUE_KIND_NORMAL},
 		Identity:  d.identity,
 	}
-	failures := 0
-	for ctx.Err() == nil {
-		pctx, cancel := context.WithTimeout(ctx, pollTimeout)
-		resp, err := d.svc().PollActivityTaskQueue(pctx, req)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				d.pollErrors.Add(1)
-				d.backoff(ctx, &failures)
-			}
-			continue
-		}
-		failures = 0
-		if len(resp.GetTaskToken()) == 0 {
-			continue
-		}
-		d.rec.observe(resp)
+	pollLoop(ctx, d, func(pctx context.Context) (*workflowservice.PollActivityTaskQueueResponse, error) {
+		return d.svc().PollActivityTaskQueue(pctx, req)
+	}, func(resp *workflowservice.PollActivityTaskQueueResponse) {
 		d.completeActivity(ctx, resp)
-	}
+	})
 }
 
 // completeActivity answers one activity task at once.
