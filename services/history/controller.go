@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uber-go/tally/v4"
@@ -234,7 +235,9 @@ type controller struct {
 	sem    chan struct{} // bounds concurrent acquisitions
 	poke   chan struct{} // capacity 1: "plan again"
 	quit   chan struct{}
-	moves  sync.WaitGroup // acquisitions and releases in progress
+	moves  sync.WaitGroup // acquisitions, releases and verifications in progress
+	// verifying is set while verifyOwned runs (one at a time).
+	verifying atomic.Bool
 
 	mu       sync.Mutex
 	started  bool
@@ -357,9 +360,15 @@ func (c *controller) loop(updates <-chan ShardAssignment, stopWatch func()) {
 			return
 		}
 		tick.Stop()
-		if now := c.clock.Now(); !now.Before(nextVerify) {
+		if now := c.clock.Now(); !now.Before(nextVerify) && c.verifying.CompareAndSwap(false, true) {
+			// Off the loop: a slow store must not hold up ring changes.
 			nextVerify = now.Add(c.cfg.VerifyInterval)
-			c.verifyOwned()
+			c.moves.Add(1)
+			go func() {
+				defer c.moves.Done()
+				defer c.verifying.Store(false)
+				c.verifyOwned()
+			}()
 		}
 		c.reconcile()
 	}
